@@ -1,0 +1,46 @@
+// bytes.h: ByteSpan, a non-owning view of bytes (core/ cannot use <span>).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace instar {
+
+struct ByteSpan {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+
+  constexpr ByteSpan() = default;
+  constexpr ByteSpan(const uint8_t* d, size_t n) : data(d), size(n) {}
+
+  // The bytes [offset, offset + length) clamped to what exists.
+  constexpr ByteSpan subspan(size_t offset, size_t length) const {
+    if (offset > size) return ByteSpan(data + size, 0);
+    size_t left = size - offset;
+    return ByteSpan(data + offset, length < left ? length : left);
+  }
+  constexpr ByteSpan subspan(size_t offset) const { return subspan(offset, size); }
+  constexpr const uint8_t& operator[](size_t i) const { return data[i]; }
+};
+
+// Byte-wise helpers that do not need libc (the guest has no string.h).
+inline bool bytes_equal(const uint8_t* a, const void* b, size_t n) {
+  const uint8_t* bb = static_cast<const uint8_t*>(b);
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != bb[i]) return false;
+  return true;
+}
+
+inline bool all_zero(ByteSpan s) {
+  for (size_t i = 0; i < s.size; i++)
+    if (s.data[i] != 0) return false;
+  return true;
+}
+
+inline size_t c_string_length(const char* s) {
+  size_t n = 0;
+  while (s[n] != '\0') n++;
+  return n;
+}
+
+}  // namespace instar
