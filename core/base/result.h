@@ -23,11 +23,15 @@ struct Error {
   const char* message;
   uint64_t detail = 0;
   bool has_detail = false;
+  uint64_t detail2 = 0;  // a second "{}", when the message has one
 };
 
-inline constexpr Error make_error(Errc code, const char* message) { return Error{code, message, 0, false}; }
+inline constexpr Error make_error(Errc code, const char* message) { return Error{code, message, 0, false, 0}; }
 inline constexpr Error make_error(Errc code, const char* message, uint64_t detail) {
-  return Error{code, message, detail, true};
+  return Error{code, message, detail, true, 0};
+}
+inline constexpr Error make_error(Errc code, const char* message, uint64_t detail, uint64_t detail2) {
+  return Error{code, message, detail, true, detail2};
 }
 
 namespace detail {
@@ -58,7 +62,7 @@ class [[nodiscard]] Result {
 
  private:
   T value_{};
-  Error error_{Errc::invalid, "", 0, false};
+  Error error_{Errc::invalid, "", 0, false, 0};
   bool ok_;
 };
 
@@ -76,7 +80,7 @@ class [[nodiscard]] Result<void> {
   }
 
  private:
-  Error error_{Errc::invalid, "", 0, false};
+  Error error_{Errc::invalid, "", 0, false, 0};
   bool ok_;
 };
 

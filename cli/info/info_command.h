@@ -1,0 +1,14 @@
+// info_command.h: `instar info`, qemu-img info's options and behaviour.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/program.h"
+
+namespace instar::cli {
+
+// `args` are the arguments after the subcommand name. Returns the exit status.
+int info_command(const Program& program, const std::vector<std::string>& args);
+
+}  // namespace instar::cli

@@ -1,0 +1,43 @@
+// file_block_device.cc: pread/pwrite loops with bounds checks.
+#include "cli/io/file_block_device.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace instar::cli {
+
+FileBlockDevice::~FileBlockDevice() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<void> FileBlockDevice::read(uint64_t offset, void* buffer, size_t length) {
+  if (offset > size_ || length > size_ - offset) return make_error(Errc::io, "read beyond end of device");
+  auto* out = static_cast<uint8_t*>(buffer);
+  while (length > 0) {
+    ssize_t n = ::pread(fd_, out, length, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error(Errc::io, "Input/output error");
+    out += n;
+    offset += static_cast<uint64_t>(n);
+    length -= static_cast<size_t>(n);
+  }
+  return ok();
+}
+
+Result<void> FileBlockDevice::write(uint64_t offset, const void* buffer, size_t length) {
+  if (!writable_) return make_error(Errc::io, "device is read-only");
+  const auto* in = static_cast<const uint8_t*>(buffer);
+  while (length > 0) {
+    ssize_t n = ::pwrite(fd_, in, length, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error(Errc::io, "Input/output error");
+    in += n;
+    offset += static_cast<uint64_t>(n);
+    length -= static_cast<size_t>(n);
+  }
+  if (offset > size_) size_ = offset;
+  return ok();
+}
+
+}  // namespace instar::cli

@@ -1,0 +1,23 @@
+// open_image.h: host-side opening of an image file named by the user.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/io/file_block_device.h"
+
+namespace instar::cli {
+
+struct OpenedImage {
+  std::unique_ptr<FileBlockDevice> device;
+  uint64_t length = 0;
+  std::optional<uint64_t> allocated;  // st_blocks * 512
+};
+
+// Opens read-only. On failure `error` holds qemu's file-driver text:
+// "Could not open '<path>': <strerror>".
+std::optional<OpenedImage> open_image_readonly(const std::string& path, std::string& error);
+
+}  // namespace instar::cli

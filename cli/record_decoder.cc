@@ -1,0 +1,89 @@
+// record_decoder.cc: bounded decoding with the core's SpanReader.
+#include "cli/record_decoder.h"
+
+#include "core/base/span_reader.h"
+#include "core/record/record.h"
+
+namespace instar::cli {
+
+const RecordField* RecordField::find(uint16_t t) const {
+  for (const auto& c : children)
+    if (c.tag == t) return &c;
+  return nullptr;
+}
+
+std::vector<const RecordField*> RecordField::find_all(uint16_t t) const {
+  std::vector<const RecordField*> out;
+  for (const auto& c : children)
+    if (c.tag == t) out.push_back(&c);
+  return out;
+}
+
+std::optional<uint64_t> RecordField::u64_of(uint16_t t) const {
+  const RecordField* f = find(t);
+  if (f == nullptr || !f->is_u64) return std::nullopt;
+  return f->u64;
+}
+
+std::optional<std::string> RecordField::string_of(uint16_t t) const {
+  const RecordField* f = find(t);
+  if (f == nullptr || f->is_u64 || f->is_group) return std::nullopt;
+  return f->bytes;
+}
+
+Result<DecodedRecord> decode_record(ByteSpan bytes) {
+  auto bad = [](const char* why) { return make_error(Errc::invalid, why); };
+  if (bytes.size > kMaxRecordSize) return bad("result record too large");
+  SpanReader r(bytes);
+  uint32_t magic;
+  uint16_t version;
+  DecodedRecord out;
+  if (!r.read_u32_le(magic) || !r.read_u16_le(version) || !r.read_u16_le(out.operation))
+    return bad("result record truncated");
+  if (magic != kRecordMagic) return bad("result record has a bad magic");
+  if (version != kRecordVersion) return bad("result record has an unsupported version");
+  out.root.is_group = true;
+  std::vector<RecordField*> stack{&out.root};
+  while (r.remaining() > 0) {
+    uint16_t tag;
+    uint8_t kind;
+    uint32_t length;
+    if (!r.read_u16_le(tag) || !r.read_u8(kind) || !r.read_u32_le(length)) return bad("result record truncated");
+    ByteSpan payload;
+    if (!r.read_bytes(length, payload)) return bad("result record field truncated");
+    RecordField field;
+    field.tag = tag;
+    switch (static_cast<FieldKind>(kind)) {
+      case FieldKind::u64: {
+        if (length != 8) return bad("result record integer field has a bad length");
+        SpanReader pr(payload);
+        (void)pr.read_u64_le(field.u64);
+        field.is_u64 = true;
+        stack.back()->children.push_back(std::move(field));
+        break;
+      }
+      case FieldKind::bytes:
+        field.bytes.assign(reinterpret_cast<const char*>(payload.data), payload.size);
+        stack.back()->children.push_back(std::move(field));
+        break;
+      case FieldKind::begin:
+        if (length != 0) return bad("result record group has a payload");
+        if (stack.size() > static_cast<size_t>(kRecordMaxDepth)) return bad("result record nests too deeply");
+        field.is_group = true;
+        stack.back()->children.push_back(std::move(field));
+        stack.push_back(&stack.back()->children.back());
+        break;
+      case FieldKind::end:
+        if (length != 0 || stack.size() == 1 || stack.back()->tag != tag)
+          return bad("result record groups are unbalanced");
+        stack.pop_back();
+        break;
+      default:
+        return bad("result record has an unknown field kind");
+    }
+  }
+  if (stack.size() != 1) return bad("result record groups are unbalanced");
+  return out;
+}
+
+}  // namespace instar::cli

@@ -1,0 +1,22 @@
+// execute.cc: dispatches a request to its operation.
+#include "core/ops/execute.h"
+
+#include "core/ops/info.h"
+
+namespace instar {
+
+Result<void> execute(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out) {
+  out.start(static_cast<uint16_t>(request.operation));
+  switch (request.operation) {
+    case Operation::info:
+      run_info(request, devices, scratch, out);
+      break;
+    default:
+      write_error(out, make_error(Errc::unsupported, "operation not supported"));
+      break;
+  }
+  if (out.failed()) return make_error(Errc::no_space, "result record too large");
+  return ok();
+}
+
+}  // namespace instar

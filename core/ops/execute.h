@@ -1,0 +1,35 @@
+// execute.h: the single entry point of core/: block devices plus a request in,
+// a result record out. The CLI calls it in-process today; the guest's
+// dispatcher calls the same function.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/base/arena.h"
+#include "core/io/block_device.h"
+#include "core/ops/info_record.h"
+#include "core/probe/probe.h"
+#include "core/record/record.h"
+
+namespace instar {
+
+struct Request {
+  Operation operation = Operation::info;
+  bool format_given = false;  // -f
+  ImageFormat format = ImageFormat::raw;
+  // Which qemu's driver order breaks probe ties.
+  ProbeOrder probe_order = ProbeOrder::qemu_10_0;
+  // The last characters of the image's name as the user gave it: the dmg probe looks at its suffix.
+  char name_tail[32] = {};
+};
+
+struct Devices {
+  BlockDevice* image = nullptr;
+};
+
+// Runs the request and writes its result record (success or error) into `out`.
+// The returned error is only for a record that did not fit.
+Result<void> execute(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out);
+
+}  // namespace instar

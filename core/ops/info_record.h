@@ -1,0 +1,68 @@
+// info_record.h: the tags of the info result record (shared by core and the renderer).
+#pragma once
+
+#include <stdint.h>
+
+namespace instar {
+
+enum class Operation : uint16_t { info = 1 };
+
+// Tags used by every operation's record.
+enum CommonTag : uint16_t {
+  kTagErrorMessage = 1,  // static text with "{}" placeholders, or complete text
+  kTagErrorDetail = 2,
+  kTagErrorDetail2 = 3,
+  kTagErrorCode = 4,
+  kTagWarning = 5,  // a line qemu prints to stderr while succeeding
+};
+
+enum InfoTag : uint16_t {
+  kInfoFormat = 100,           // driver name
+  kInfoVirtualSize = 101,
+  kInfoClusterSize = 102,      // absent for formats without clusters
+  kInfoEncrypted = 103,
+  kInfoDirty = 104,
+  kInfoBackingName = 105,      // as stored in the image
+  kInfoBackingFormat = 106,
+  kInfoDataFileName = 107,     // the external data file extension
+  kInfoDataFileRequired = 108, // the data-file incompatible bit: the host must open it
+  kInfoDataFileRaw = 109,
+  kInfoQcow2Version = 110,
+  kInfoCompressionType = 111,  // 0 zlib, 1 zstd
+  kInfoLazyRefcounts = 112,
+  kInfoCorrupt = 113,
+  kInfoExtendedL2 = 114,
+  kInfoRefcountBits = 115,
+
+  kInfoSnapshot = 200,  // group
+  kInfoSnapshotId = 201,
+  kInfoSnapshotName = 202,
+  kInfoSnapshotVmStateSize = 203,
+  kInfoSnapshotDateSec = 204,
+  kInfoSnapshotDateNsec = 205,
+  kInfoSnapshotVmClockNsec = 206,
+  kInfoSnapshotIcount = 207,  // absent when the image has none
+
+  kInfoBitmap = 300,  // group
+  kInfoBitmapName = 301,
+  kInfoBitmapGranularity = 302,
+  kInfoBitmapFlags = 303,  // bit 0 in-use, bit 1 auto
+
+  kInfoEncryption = 400,  // group
+  kInfoEncryptionFormat = 401,  // "aes" or "luks"
+  kInfoLuksCipherAlg = 402,
+  kInfoLuksCipherMode = 403,
+  kInfoLuksIvgenAlg = 404,
+  kInfoLuksIvgenHashAlg = 405,
+  kInfoLuksHashAlg = 406,
+  kInfoLuksPayloadOffset = 407,
+  kInfoLuksMasterKeyIters = 408,
+  kInfoLuksUuid = 409,
+  kInfoLuksSlot = 410,  // group
+  kInfoLuksSlotActive = 411,
+  kInfoLuksSlotIters = 412,
+  kInfoLuksSlotStripes = 413,
+  kInfoLuksSlotKeyOffset = 414,
+};
+
+}  // namespace instar

@@ -1,0 +1,123 @@
+// snapshot_table.cc: qcow2 snapshot table entries, with qemu's limits and zero-filled tail.
+#include "core/qcow2/snapshot_table.h"
+
+#include "core/base/table.h"
+
+namespace instar {
+namespace {
+
+// Byte offsets of a snapshot table entry's fixed part.
+constexpr uint64_t kL1TableOffset = 0;
+constexpr uint64_t kL1Size = 8;
+constexpr uint64_t kIdSize = 12;
+constexpr uint64_t kNameSize = 14;
+constexpr uint64_t kDateSec = 16;
+constexpr uint64_t kDateNsec = 20;
+constexpr uint64_t kVmClockNsec = 24;
+constexpr uint64_t kVmStateSize = 32;
+constexpr uint64_t kExtraDataSize = 36;
+// Extra data fields qemu knows, each used when the extra data reaches its end.
+constexpr uint64_t kExtraVmStateSizeLarge = 0;
+constexpr uint64_t kExtraDiskSize = 8;
+constexpr uint64_t kExtraIcount = 16;
+
+// Big-endian load where bytes past the end of `s` read as zero (a read past the end of the file).
+uint64_t load_be_padded(ByteSpan s, uint64_t offset, size_t width) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < width; i++) {
+    uint64_t at = offset + i;
+    v = (v << 8) | (at < s.size ? s.data[at] : 0);
+  }
+  return v;
+}
+
+// The C string qemu gets from `length` bytes at `offset`: cut at the first NUL, and at the end of
+// `s` (the zero padding beyond it ends the string there).
+ByteSpan c_string_at(ByteSpan s, uint64_t offset, uint64_t length) {
+  if (offset >= s.size) return ByteSpan(s.data + s.size, 0);
+  ByteSpan field = s.subspan(static_cast<size_t>(offset), static_cast<size_t>(length));
+  size_t n = 0;
+  while (n < field.size && field[n] != 0) n++;
+  return field.subspan(0, n);
+}
+
+}  // namespace
+
+Result<void> validate_qcow2_snapshot_table_pointer(uint64_t snapshots_offset, uint32_t nb_snapshots,
+                                                   uint64_t cluster_size) {
+  return validate_table(snapshots_offset, nb_snapshots, kQcow2SnapshotHeaderBytes,
+                        kQcow2SnapshotHeaderBytes * kQcow2MaxSnapshots, cluster_size, "Snapshot table too large",
+                        "Snapshot table offset invalid");
+}
+
+Result<bool> Qcow2SnapshotReader::next(Qcow2Snapshot& out) {
+  if (failed_) return error_;
+  if (index_ >= nb_snapshots_) return false;
+
+  // Entries start 8-byte aligned. `start` never exceeds the 64 MiB limit here, so no sum below wraps.
+  uint64_t start = (length_ + 7) & ~uint64_t{7};
+  ByteSpan t = table_;
+  uint32_t extra = static_cast<uint32_t>(load_be_padded(t, start + kExtraDataSize, 4));
+  if (extra > kQcow2MaxSnapshotExtraData) {
+    failed_ = true;
+    error_ = make_error(Errc::too_large,
+                        "Too much extra metadata in snapshot table entry {}\n"
+                        "You can force-remove this extra metadata with qemu-img check -r all",
+                        index_);
+    return error_;
+  }
+
+  Qcow2Snapshot s{};
+  s.l1_table_offset = load_be_padded(t, start + kL1TableOffset, 8);
+  s.l1_size = static_cast<uint32_t>(load_be_padded(t, start + kL1Size, 4));
+  s.date_sec = static_cast<uint32_t>(load_be_padded(t, start + kDateSec, 4));
+  s.date_nsec = static_cast<uint32_t>(load_be_padded(t, start + kDateNsec, 4));
+  s.vm_clock_nsec = load_be_padded(t, start + kVmClockNsec, 8);
+  s.vm_state_size = load_be_padded(t, start + kVmStateSize, 4);
+  s.extra_data_size = extra;
+
+  uint64_t extra_start = start + kQcow2SnapshotHeaderBytes;
+  if (extra >= kExtraVmStateSizeLarge + 8) s.vm_state_size = load_be_padded(t, extra_start + kExtraVmStateSizeLarge, 8);
+  s.has_disk_size = extra >= kExtraDiskSize + 8;
+  if (s.has_disk_size) s.disk_size = load_be_padded(t, extra_start + kExtraDiskSize, 8);
+  s.icount = extra >= kExtraIcount + 8 ? load_be_padded(t, extra_start + kExtraIcount, 8) : UINT64_MAX;
+  s.has_icount = s.icount != UINT64_MAX;
+
+  uint64_t id_size = load_be_padded(t, start + kIdSize, 2);
+  uint64_t name_size = load_be_padded(t, start + kNameSize, 2);
+  uint64_t id_start = extra_start + extra;
+  s.id = c_string_at(t, id_start, id_size);
+  s.name = c_string_at(t, id_start + id_size, name_size);
+
+  uint64_t end = id_start + id_size + name_size;
+  if (end > kQcow2MaxSnapshotTableBytes) {
+    failed_ = true;
+    error_ = make_error(Errc::too_large,
+                        "Snapshot table is too big\n"
+                        "You can force-remove all {} overhanging snapshots with qemu-img check -r all",
+                        nb_snapshots_ - index_);
+    return error_;
+  }
+
+  length_ = end;
+  index_++;
+  out = s;
+  return true;
+}
+
+Result<void> Qcow2SnapshotReader::validate() const {
+  Qcow2SnapshotReader copy = *this;
+  Qcow2Snapshot s;
+  for (;;) {
+    Result<bool> r = copy.next(s);
+    if (r.is_error()) return r.error();
+    if (!r.value()) return ok();
+  }
+}
+
+Result<void> Qcow2SnapshotReader::validate_l1(const Qcow2Snapshot& snapshot) const {
+  return validate_table(snapshot.l1_table_offset, snapshot.l1_size, 8, kQcow2MaxL1Bytes, cluster_size_,
+                        "Snapshot L1 table too large", "Snapshot L1 table offset invalid");
+}
+
+}  // namespace instar

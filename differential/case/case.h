@@ -1,0 +1,88 @@
+// case.h: the case model — one small JSON program (setup, operations, what to compare) per end-to-end check.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace instar::diff {
+
+// The qemu-img versions instar renders; a case may restrict itself to some of them.
+const std::vector<std::string>& known_profiles();
+bool is_known_profile(std::string_view profile);
+
+// Setup steps. Every file name is relative to the case's private directory.
+struct RunStep {
+  std::vector<std::string> argv;  // argv[0] is "qemu-img" or "qemu-io" of the profile replayed
+};
+struct PatchStep {
+  std::string file;
+  uint64_t offset = 0;
+  std::string bytes;  // written over the file at offset
+};
+struct TruncateStep {
+  std::string file;  // created if missing
+  uint64_t size = 0;
+};
+struct CopyStep {
+  std::string from;
+  std::string to;
+};
+struct WriteFileStep {
+  std::string file;  // created or replaced
+  std::string bytes;
+};
+struct MkdirStep {
+  std::string dir;
+};
+
+struct SetupStep {
+  std::variant<RunStep, PatchStep, TruncateStep, CopyStep, WriteFileStep, MkdirStep> action;
+  bool may_fail = false;
+};
+
+struct Operation {
+  std::vector<std::string> args;  // qemu-img's arguments, without argv[0]
+  bool writes = false;            // false: the subject must leave every file untouched
+};
+
+// What a replay compares between the reference and the subject.
+enum class Field {
+  exit_status,  // "exit": exit code, signal or timeout
+  stdout_text,  // "stdout": bytes on standard output
+  stderr_text,  // "stderr": bytes on standard error
+  files,        // "files": size and content of every file in the directory afterwards
+};
+std::string_view field_name(Field field);
+
+struct Case {
+  std::string name;
+  std::string description;
+  std::vector<std::string> profiles;                        // empty: every known profile
+  std::vector<std::pair<std::string, std::string>> env;     // extra environment, in file order
+  std::vector<SetupStep> setup;
+  std::vector<Operation> operations;
+  std::vector<Field> compare;
+
+  bool applies_to(std::string_view profile) const;
+};
+
+// A case file that does not follow the format; the message names the offending key.
+class CaseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parse and validate; throws CaseError.
+Case parse_case(std::string_view json_text);
+Case load_case(const std::filesystem::path& file);
+
+// Canonical JSON for a case (fixed key order, defaults omitted); parse_case reads it back unchanged.
+std::string serialise_case(const Case& c);
+
+}  // namespace instar::diff

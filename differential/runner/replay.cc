@@ -1,0 +1,121 @@
+// replay.cc: replay one case for one profile against the reference qemu-img and the subject.
+#include "differential/runner/replay.h"
+
+#include <unistd.h>
+
+#include <system_error>
+
+#include "differential/runner/compare.h"
+#include "differential/runner/process.h"
+#include "differential/runner/scratch_directory.h"
+#include "differential/runner/setup_runner.h"
+#include "differential/runner/tree_copy.h"
+#include "differential/runner/tree_digest.h"
+
+namespace instar::diff {
+namespace {
+
+struct Layout {
+  std::filesystem::path work;      // cwd of every command
+  std::filesystem::path snapshot;  // the directory as setup left it
+  std::filesystem::path subject;   // <scratch>/bin/qemu-img -> the subject
+};
+
+void restore(const Layout& layout) {
+  std::filesystem::remove_all(layout.work);
+  copy_tree(layout.snapshot, layout.work);
+}
+
+ProcessResult run_qemu_img(const std::filesystem::path& executable, const Operation& op,
+                           const std::vector<std::pair<std::string, std::string>>& env, const Layout& layout,
+                           std::chrono::milliseconds timeout) {
+  ProcessSpec spec;
+  spec.executable = executable;
+  spec.argv.push_back(executable.string());
+  spec.argv.insert(spec.argv.end(), op.args.begin(), op.args.end());
+  spec.env = env;
+  spec.cwd = layout.work;
+  spec.timeout = timeout;
+  return run_process(spec);
+}
+
+bool finished(const ProcessResult& r) {
+  return r.ending == ProcessResult::Ending::exited || r.ending == ProcessResult::Ending::signalled;
+}
+
+OperationReport replay_operation(const Case& c, size_t index, const ReplayConfig& config, const Layout& layout,
+                                 const std::vector<std::pair<std::string, std::string>>& env) {
+  const Operation& op = c.operations[index];
+  OperationReport report;
+  report.number = index + 1;
+  report.args = op.args;
+
+  restore(layout);
+  RunCapture reference;
+  reference.process = run_qemu_img(config.tools.qemu_img, op, env, layout, config.timeout);
+  reference.files_after = digest_tree(layout.work);
+
+  restore(layout);
+  TreeDigest before = digest_tree(layout.work);
+  RunCapture subject;
+  subject.process = run_qemu_img(layout.subject, op, env, layout, config.timeout);
+  subject.files_after = digest_tree(layout.work);
+
+  if (!finished(reference.process)) report.problems.push_back("reference " + describe_ending(reference.process));
+  if (!finished(subject.process)) report.problems.push_back("subject " + describe_ending(subject.process));
+  for (const Mismatch& m : compare_runs(c.compare, reference, subject)) {
+    report.problems.push_back(m.detail.empty() ? m.summary : m.summary + ":\n" + m.detail);
+  }
+  if (!op.writes) {
+    for (std::string& v : read_only_violations(before, subject.files_after)) report.problems.push_back(std::move(v));
+  }
+  report.verdict = report.problems.empty() ? Verdict::pass : Verdict::fail;
+  return report;
+}
+
+}  // namespace
+
+CaseReport replay_case(const Case& c, const ReplayConfig& config) {
+  CaseReport report;
+  report.case_name = c.name;
+  report.profile = config.tools.profile;
+  if (!c.applies_to(config.tools.profile)) {
+    report.verdict = Verdict::skip;
+    report.message = "the case does not apply to profile " + config.tools.profile;
+    return report;
+  }
+
+  try {
+    ScratchDirectory scratch(config.temp_root.empty() ? default_temp_root() : config.temp_root, "instar-diff-");
+    if (config.keep) {
+      scratch.keep();
+      report.kept_directory = scratch.path();
+    }
+    Layout layout{scratch.path() / "work", scratch.path() / "snapshot", scratch.path() / "bin" / "qemu-img"};
+    std::filesystem::create_directory(layout.work);
+    std::filesystem::create_directory(layout.subject.parent_path());
+    std::filesystem::create_symlink(std::filesystem::absolute(config.subject), layout.subject);
+
+    std::vector<std::pair<std::string, std::string>> env = c.env;
+    env.emplace_back(kProfileVariable, config.tools.profile);
+
+    SetupContext setup{config.tools, layout.work, env, config.timeout};
+    if (std::string why = run_setup(c.setup, setup); !why.empty()) {
+      report.verdict = Verdict::fail;
+      report.message = why;
+      return report;
+    }
+    std::filesystem::rename(layout.work, layout.snapshot);
+
+    for (size_t i = 0; i < c.operations.size(); i++) {
+      report.operations.push_back(replay_operation(c, i, config, layout, env));
+      if (report.operations.back().verdict == Verdict::fail) report.verdict = Verdict::fail;
+    }
+  } catch (const std::exception& e) {
+    report.verdict = Verdict::fail;
+    report.message = std::string("runner error: ") + e.what();
+  }
+  return report;
+}
+
+}  // namespace instar::diff

@@ -1,0 +1,126 @@
+// tree_digest.cc: walk a directory and fingerprint each entry; compare two fingerprints.
+#include "differential/runner/tree_digest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <system_error>
+#include <vector>
+
+namespace instar::diff {
+namespace {
+
+constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
+constexpr uint64_t kFnvPrime = 0x100000001b3ull;
+
+uint64_t fnv1a(uint64_t hash, const unsigned char* data, size_t n) {
+  for (size_t i = 0; i < n; i++) hash = (hash ^ data[i]) * kFnvPrime;
+  return hash;
+}
+
+uint64_t hash_file(const std::filesystem::path& file) {
+  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "opening " + file.string());
+  std::vector<unsigned char> buffer(1u << 20);
+  uint64_t hash = kFnvOffset;
+  for (;;) {
+    ssize_t got = read(fd, buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int e = errno;
+      close(fd);
+      throw std::system_error(e, std::generic_category(), "reading " + file.string());
+    }
+    if (got == 0) break;
+    hash = fnv1a(hash, buffer.data(), static_cast<size_t>(got));
+  }
+  close(fd);
+  return hash;
+}
+
+void walk(const std::filesystem::path& dir, const std::string& prefix, TreeDigest& out) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string name = prefix + entry.path().filename().string();
+    struct stat st;
+    if (lstat(entry.path().c_str(), &st) != 0) {
+      throw std::system_error(errno, std::generic_category(), "examining " + entry.path().string());
+    }
+    EntryDigest d;
+    d.mode = st.st_mode & 07777;
+    if (S_ISREG(st.st_mode)) {
+      d.kind = EntryDigest::Kind::file;
+      d.size = static_cast<uint64_t>(st.st_size);
+      d.allocated = static_cast<uint64_t>(st.st_blocks) * 512;
+      d.content_hash = hash_file(entry.path());
+    } else if (S_ISDIR(st.st_mode)) {
+      d.kind = EntryDigest::Kind::directory;
+    } else if (S_ISLNK(st.st_mode)) {
+      d.kind = EntryDigest::Kind::symlink;
+      std::string target = std::filesystem::read_symlink(entry.path()).string();
+      d.content_hash = fnv1a(kFnvOffset, reinterpret_cast<const unsigned char*>(target.data()), target.size());
+    }
+    out[name] = d;
+    if (d.kind == EntryDigest::Kind::directory) walk(entry.path(), name + "/", out);
+  }
+}
+
+std::string kind_name(EntryDigest::Kind kind) {
+  switch (kind) {
+    case EntryDigest::Kind::file:
+      return "file";
+    case EntryDigest::Kind::directory:
+      return "directory";
+    case EntryDigest::Kind::symlink:
+      return "symlink";
+    case EntryDigest::Kind::other:
+      return "special file";
+  }
+  return "?";
+}
+
+std::string describe_difference(const EntryDigest& a, const EntryDigest& b, TreeDiffScope scope) {
+  if (a.kind != b.kind) return "turned from a " + kind_name(a.kind) + " into a " + kind_name(b.kind);
+  std::string what;
+  auto add = [&what](const std::string& part) { what += (what.empty() ? "" : ", ") + part; };
+  if (a.size != b.size) add("size " + std::to_string(a.size) + " -> " + std::to_string(b.size));
+  if (a.content_hash != b.content_hash) add("content changed");
+  if (scope == TreeDiffScope::content) return what;
+  if (a.allocated != b.allocated) {
+    add("allocation " + std::to_string(a.allocated) + " -> " + std::to_string(b.allocated) + " bytes");
+  }
+  if (a.mode != b.mode) {
+    char modes[32];
+    snprintf(modes, sizeof modes, "mode %04o -> %04o", a.mode, b.mode);
+    add(modes);
+  }
+  return what;
+}
+
+}  // namespace
+
+TreeDigest digest_tree(const std::filesystem::path& root) {
+  TreeDigest out;
+  walk(root, "", out);
+  return out;
+}
+
+std::vector<TreeChange> diff_trees(const TreeDigest& before, const TreeDigest& after, TreeDiffScope scope) {
+  std::vector<TreeChange> changes;
+  for (const auto& [path, digest] : before) {
+    auto it = after.find(path);
+    if (it == after.end()) {
+      changes.push_back({path, "removed"});
+    } else if (std::string what = describe_difference(digest, it->second, scope); !what.empty()) {
+      changes.push_back({path, what});
+    }
+  }
+  for (const auto& [path, digest] : after) {
+    if (before.find(path) == before.end()) changes.push_back({path, "created"});
+  }
+  return changes;
+}
+
+}  // namespace instar::diff
