@@ -16,6 +16,7 @@ using Json = nlohmann::ordered_json;
 
 // Setup `run` steps may start only these programs, taken from the profile replayed.
 constexpr std::string_view kRunnablePrograms[] = {"qemu-img", "qemu-io"};
+constexpr uint64_t kMaxAttempts = 100;
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) {
   throw CaseError(where.empty() ? what : where + ": " + what);
@@ -157,6 +158,12 @@ SetupStep parse_step(const Json& value, const std::string& where) {
       step.may_fail = read_bool(item.value(), at);
       continue;
     }
+    if (key == "attempts") {
+      uint64_t n = read_size(item.value(), at);
+      if (n < 1 || n > kMaxAttempts) fail(at, "expected 1 to " + std::to_string(kMaxAttempts));
+      step.attempts = static_cast<unsigned>(n);
+      continue;
+    }
     kinds++;
     if (key == "run") {
       step.action = parse_run(item.value(), at);
@@ -176,6 +183,9 @@ SetupStep parse_step(const Json& value, const std::string& where) {
   }
   if (kinds == 0) fail(where, "a setup step needs one of run, patch, truncate, copy, write_file or mkdir");
   if (kinds > 1) fail(where, "a setup step does exactly one thing");
+  if (step.attempts != 1 && !std::holds_alternative<RunStep>(step.action)) {
+    fail(join_where(where, "attempts"), "only a run step may be retried");
+  }
   return step;
 }
 
@@ -232,6 +242,7 @@ Json step_to_json(const SetupStep& step) {
       },
       step.action);
   if (step.may_fail) out["may_fail"] = true;
+  if (step.attempts != 1) out["attempts"] = step.attempts;
   return out;
 }
 
@@ -292,6 +303,9 @@ Case parse_case(std::string_view json_text) {
     require_object(*it, "env");
     for (const auto& item : it->items()) {
       if (!is_env_name(item.key())) fail("env", "\"" + item.key() + "\" is not a variable name");
+      if (item.key() == "PATH" || item.key() == "INSTAR_QEMU_VERSION") {
+        fail("env", item.key() + " is set by the runner");
+      }
       c.env.emplace_back(item.key(), read_string(item.value(), join_where("env", item.key())));
     }
   }

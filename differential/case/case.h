@@ -43,7 +43,8 @@ struct MkdirStep {
 
 struct SetupStep {
   std::variant<RunStep, PatchStep, TruncateStep, CopyStep, WriteFileStep, MkdirStep> action;
-  bool may_fail = false;
+  bool may_fail = false;  // a failure is ignored
+  unsigned attempts = 1;  // run steps only: tries before the step counts as failed (for flaky tools)
 };
 
 struct Operation {

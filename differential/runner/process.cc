@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 extern char** environ;
@@ -40,16 +42,26 @@ bool make_pipe(Fd& read_end, Fd& write_end) {
 }
 
 // The child's environment: ours, with spec.env replacing or adding variables.
+// A variable set twice in spec.env takes its last value.
 std::vector<std::string> build_environment(const ProcessSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const auto& [key, value] : spec.env) {
+    auto it = std::find_if(overrides.begin(), overrides.end(), [&](const auto& kv) { return kv.first == key; });
+    if (it == overrides.end()) {
+      overrides.emplace_back(key, value);
+    } else {
+      it->second = value;
+    }
+  }
   std::vector<std::string> env;
   for (char** e = environ; e && *e; e++) {
     std::string_view entry(*e);
     std::string_view name = entry.substr(0, entry.find('='));
     bool overridden = false;
-    for (const auto& [key, value] : spec.env) overridden = overridden || key == name;
+    for (const auto& kv : overrides) overridden = overridden || kv.first == name;
     if (!overridden) env.emplace_back(entry);
   }
-  for (const auto& [key, value] : spec.env) env.push_back(key + "=" + value);
+  for (const auto& [key, value] : overrides) env.push_back(key + "=" + value);
   return env;
 }
 
@@ -202,6 +214,11 @@ ProcessResult run_process(const ProcessSpec& spec) {
     result.code = WTERMSIG(status);
   }
   return result;
+}
+
+std::string path_with_first(const std::filesystem::path& dir) {
+  const char* path = getenv("PATH");
+  return dir.string() + ":" + (path != nullptr ? path : "/usr/bin:/bin");
 }
 
 std::string describe_ending(const ProcessResult& result) {

@@ -33,6 +33,10 @@ struct ProcessResult {
 // Standard input is /dev/null. On timeout the whole process group is killed.
 ProcessResult run_process(const ProcessSpec& spec);
 
+// This process's PATH with `dir` in front, so that a program that finds itself
+// (or a sibling) through PATH finds what was run.
+std::string path_with_first(const std::filesystem::path& dir);
+
 // "exit 0", "killed by signal 11 (Segmentation fault)", "timed out", "could not start: ...".
 std::string describe_ending(const ProcessResult& result);
 

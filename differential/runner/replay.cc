@@ -31,9 +31,10 @@ ProcessResult run_qemu_img(const std::filesystem::path& executable, const Operat
                            std::chrono::milliseconds timeout) {
   ProcessSpec spec;
   spec.executable = executable;
-  spec.argv.push_back(executable.string());
+  spec.argv.push_back("qemu-img");  // as typed by a user; qemu-img 10.0 quotes argv[0] in some messages
   spec.argv.insert(spec.argv.end(), op.args.begin(), op.args.end());
   spec.env = env;
+  spec.env.emplace_back("PATH", path_with_first(executable.parent_path()));
   spec.cwd = layout.work;
   spec.timeout = timeout;
   return run_process(spec);

@@ -73,9 +73,9 @@ std::string run_program(const RunStep& step, const SetupContext& context) {
   const std::filesystem::path& tool = step.argv[0] == "qemu-img" ? context.tools.qemu_img : context.tools.qemu_io;
   ProcessSpec spec;
   spec.executable = tool;
-  spec.argv = step.argv;
-  spec.argv[0] = tool.string();
+  spec.argv = step.argv;  // argv[0] stays the bare name, as for the operations
   spec.env = context.env;
+  spec.env.emplace_back("PATH", path_with_first(tool.parent_path()));
   spec.cwd = context.directory;
   spec.timeout = context.timeout;
   ProcessResult r = run_process(spec);
@@ -120,7 +120,11 @@ std::string run_setup(const std::vector<SetupStep>& steps, const SetupContext& c
     const SetupStep& step = steps[i];
     std::string why;
     if (const auto* run = std::get_if<RunStep>(&step.action)) {
-      why = run_program(*run, context);
+      for (unsigned attempt = 0; attempt < step.attempts; attempt++) {
+        why = run_program(*run, context);
+        if (why.empty()) break;
+      }
+      if (!why.empty() && step.attempts > 1) why += " (" + std::to_string(step.attempts) + " attempts)";
     } else {
       try {
         run_file_step(step, context.directory);
