@@ -11,7 +11,8 @@
 namespace instar::cli {
 
 std::optional<OpenedImage> open_image_readonly(const std::string& path, std::string& error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK so that a FIFO cannot hang the open; it is refused below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     error = "Could not open '" + path + "': " + std::strerror(errno);
     return std::nullopt;
@@ -22,14 +23,16 @@ std::optional<OpenedImage> open_image_readonly(const std::string& path, std::str
     ::close(fd);
     return std::nullopt;
   }
-  if (S_ISDIR(st.st_mode)) {
-    error = "'" + path + "' is not a file";  // qemu refuses directories for the file driver
+  // qemu's file driver takes regular files only (devices go to host_device, which instar does not offer).
+  if (!S_ISREG(st.st_mode)) {
+    error = "'file' driver requires '" + path + "' to be a regular file";
     ::close(fd);
     return std::nullopt;
   }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   OpenedImage image;
-  image.length = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
-  if (S_ISREG(st.st_mode)) image.allocated = static_cast<uint64_t>(st.st_blocks) * 512;
+  image.length = static_cast<uint64_t>(st.st_size);
+  image.allocated = static_cast<uint64_t>(st.st_blocks) * 512;
   image.device = std::make_unique<FileBlockDevice>(fd, image.length, false);
   return image;
 }
