@@ -70,7 +70,13 @@ std::optional<InfoOptions> parse_options(const Program& program, const std::vect
         usage_error(program, "info", "missing argument for option '" + std::string(argv[optind - 1]) + "'");
         return std::nullopt;
       case 'h':
-        std::fprintf(stderr, "%s: --help is not reproduced by instar yet\n", program.name.c_str());
+        // instar prints its own usage rather than qemu-img's (docs/divergences.md#help-text).
+        std::printf(
+            "usage: %s info [-f FMT] [--output=human|json] [--backing-chain] [-U|--force-share]\n"
+            "       [--object OBJDEF] [--qemu-version X.Y] FILENAME\n"
+            "Display information about a disk image, as qemu-img info does.\n",
+            program.name.c_str());
+        status = 0;
         return std::nullopt;
       case 'f':
         opts.format = optarg;
