@@ -83,7 +83,8 @@ std::vector<std::string> read_string_array(const Json& value, const std::string&
 std::string read_contained_path(const Json& value, const std::string& where) {
   std::string path = read_string(value, where);
   std::string why = why_not_contained(path);
-  if (!why.empty()) fail(where, "path \"" + path + "\" " + why + "; case files stay inside the case directory");
+  if (!why.empty())
+    fail(where, "path \"" + path + "\" " + why + "; case files stay inside the case directory");
   return path;
 }
 
@@ -100,7 +101,8 @@ RunStep parse_run(const Json& value, const std::string& where) {
   const std::string& program = step.argv.front();
   if (std::find(std::begin(kRunnablePrograms), std::end(kRunnablePrograms), program) ==
       std::end(kRunnablePrograms)) {
-    fail(index_where(where, 0), "\"" + program + "\" may not be run; a setup step runs only qemu-img or qemu-io");
+    fail(index_where(where, 0),
+         "\"" + program + "\" may not be run; a setup step runs only qemu-img or qemu-io");
   }
   return step;
 }
@@ -178,7 +180,8 @@ SetupStep parse_step(const Json& value, const std::string& where) {
     } else if (key == "mkdir") {
       step.action = parse_mkdir(item.value(), at);
     } else {
-      fail(where, "unknown setup step \"" + key + "\" (expected run, patch, truncate, copy, write_file or mkdir)");
+      fail(where,
+           "unknown setup step \"" + key + "\" (expected run, patch, truncate, copy, write_file or mkdir)");
     }
   }
   if (kinds == 0) fail(where, "a setup step needs one of run, patch, truncate, copy, write_file or mkdir");
@@ -195,7 +198,8 @@ Operation parse_operation(const Json& value, const std::string& where) {
   Operation op;
   op.args = read_string_array(require_key(value, where, "args"), join_where(where, "args"));
   if (op.args.empty()) fail(join_where(where, "args"), "needs at least a qemu-img subcommand");
-  if (auto it = value.find("writes"); it != value.end()) op.writes = read_bool(*it, join_where(where, "writes"));
+  if (auto it = value.find("writes"); it != value.end())
+    op.writes = read_bool(*it, join_where(where, "writes"));
   return op;
 }
 
@@ -229,7 +233,8 @@ Json step_to_json(const SetupStep& step) {
         if constexpr (std::is_same_v<T, RunStep>) {
           out["run"] = action.argv;
         } else if constexpr (std::is_same_v<T, PatchStep>) {
-          out["patch"] = Json{{"file", action.file}, {"offset", action.offset}, {"hex", encode_hex(action.bytes)}};
+          out["patch"] =
+              Json{{"file", action.file}, {"offset", action.offset}, {"hex", encode_hex(action.bytes)}};
         } else if constexpr (std::is_same_v<T, TruncateStep>) {
           out["truncate"] = Json{{"file", action.file}, {"size", action.size}};
         } else if constexpr (std::is_same_v<T, CopyStep>) {
@@ -244,6 +249,24 @@ Json step_to_json(const SetupStep& step) {
   if (step.may_fail) out["may_fail"] = true;
   if (step.attempts != 1) out["attempts"] = step.attempts;
   return out;
+}
+
+// JSON on one line with a space after each ':' and ',' (Python's json.dumps layout).
+std::string compact(const Json& value) {
+  std::string out;
+  if (value.is_object()) {
+    out = "{";
+    for (const auto& item : value.items()) {
+      out += (out.size() > 1 ? ", " : "") + Json(item.key()).dump() + ": " + compact(item.value());
+    }
+    return out + "}";
+  }
+  if (value.is_array()) {
+    out = "[";
+    for (const auto& element : value) out += (out.size() > 1 ? ", " : "") + compact(element);
+    return out + "]";
+  }
+  return value.dump();
 }
 
 }  // namespace
@@ -295,7 +318,8 @@ Case parse_case(std::string_view json_text) {
     c.profiles = read_string_array(*it, "profiles");
     if (c.profiles.empty()) fail("profiles", "must name at least one profile (omit the key for all)");
     for (size_t i = 0; i < c.profiles.size(); i++) {
-      if (!is_known_profile(c.profiles[i])) fail(index_where("profiles", i), "unknown profile \"" + c.profiles[i] + "\"");
+      if (!is_known_profile(c.profiles[i]))
+        fail(index_where("profiles", i), "unknown profile \"" + c.profiles[i] + "\"");
     }
   }
 
@@ -317,7 +341,8 @@ Case parse_case(std::string_view json_text) {
 
   const Json& ops = require_key(root, "", "operations");
   if (!ops.is_array() || ops.empty()) fail("operations", "expected a non-empty array");
-  for (size_t i = 0; i < ops.size(); i++) c.operations.push_back(parse_operation(ops[i], index_where("operations", i)));
+  for (size_t i = 0; i < ops.size(); i++)
+    c.operations.push_back(parse_operation(ops[i], index_where("operations", i)));
 
   if (auto it = root.find("compare"); it != root.end()) {
     if (!it->is_array() || it->empty()) fail("compare", "expected a non-empty array of fields");
@@ -370,7 +395,25 @@ std::string serialise_case(const Case& c) {
   Json compare = Json::array();
   for (Field f : c.compare) compare.push_back(std::string(field_name(f)));
   root["compare"] = compare;
-  return root.dump(2) + "\n";
+
+  // One key per line; each setup step and operation on a line of its own.
+  std::string out = "{\n";
+  bool first = true;
+  for (const auto& item : root.items()) {
+    out += first ? "" : ",\n";
+    first = false;
+    out += "  " + Json(item.key()).dump() + ": ";
+    const Json& value = item.value();
+    if ((item.key() == "setup" || item.key() == "operations") && !value.empty()) {
+      out += "[\n";
+      for (size_t i = 0; i < value.size(); i++)
+        out += "    " + compact(value[i]) + (i + 1 < value.size() ? ",\n" : "\n");
+      out += "  ]";
+    } else {
+      out += compact(value);
+    }
+  }
+  return out + "\n}\n";
 }
 
 }  // namespace instar::diff

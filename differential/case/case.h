@@ -64,8 +64,8 @@ std::string_view field_name(Field field);
 struct Case {
   std::string name;
   std::string description;
-  std::vector<std::string> profiles;                        // empty: every known profile
-  std::vector<std::pair<std::string, std::string>> env;     // extra environment, in file order
+  std::vector<std::string> profiles;                     // empty: every known profile
+  std::vector<std::pair<std::string, std::string>> env;  // extra environment, in file order
   std::vector<SetupStep> setup;
   std::vector<Operation> operations;
   std::vector<Field> compare;

@@ -14,7 +14,8 @@
 
 namespace instar::diff {
 
-const std::string_view kReplayHelp = R"(usage: instar-diff replay --subject PATH --qemu PROFILE=DIR... [options] CASE.json|DIR...
+const std::string_view kReplayHelp =
+    R"(usage: instar-diff replay --subject PATH --qemu PROFILE=DIR... [options] CASE.json|DIR...
 
 Replay each case for each profile: run its setup with that profile's qemu-img
 and qemu-io, then run every operation with the reference qemu-img and with the
@@ -61,11 +62,8 @@ int run_replay(const std::vector<std::string>& args) {
   }
   std::vector<std::string> profiles = o.profiles.empty() ? known_profiles() : o.profiles;
 
-  // Subjects are checked up front: a wrong --subject is the caller's mistake, not a failed case.
   for (const auto& profile : profiles) {
-    auto subject = o.subject_of(profile);
-    if (!subject) return usage_error("no --subject for profile " + profile);
-    if (access(subject->c_str(), X_OK) != 0) return usage_error("subject " + subject->string() + " is not executable");
+    if (!o.subject_of(profile)) return usage_error("no --subject for profile " + profile);
   }
 
   // Whether each profile's reference tools are there, asked once.
@@ -73,9 +71,19 @@ int run_replay(const std::vector<std::string>& args) {
   for (const auto& profile : profiles) {
     auto dir = o.qemu_dir.find(profile);
     if (dir == o.qemu_dir.end()) {
-      skip_reason[profile] = "no reference tools for profile " + profile + " (--qemu " + profile + "=DIR not given)";
+      skip_reason[profile] =
+          "no reference tools for profile " + profile + " (--qemu " + profile + "=DIR not given)";
     } else {
       skip_reason[profile] = check_profile_tools(profile_tools_in(profile, dir->second), o.timeout);
+    }
+  }
+
+  // A subject that cannot run is the caller's mistake, not a failed case; it only
+  // matters for a profile that will run.
+  for (const auto& profile : profiles) {
+    auto subject = o.subject_of(profile);
+    if (skip_reason[profile].empty() && access(subject->c_str(), X_OK) != 0) {
+      return usage_error("subject " + subject->string() + " is not executable");
     }
   }
 
@@ -85,7 +93,7 @@ int run_replay(const std::vector<std::string>& args) {
     try {
       c = load_case(file);
     } catch (const CaseError& e) {
-      print("FAIL " + file.string() + ": " + e.what() + "\n");
+      print(std::string("FAIL ") + e.what() + "\n");
       failed++;
       continue;
     }

@@ -81,7 +81,8 @@ ReplayOptionsResult parse_replay_options(const std::vector<std::string>& args) {
       if (!split_profile(value, profile, dir) || dir.empty()) {
         error = "--qemu " + value + ": expected PROFILE=DIR";
       } else if (!is_known_profile(profile)) {
-        error = "--qemu " + value + ": unknown profile \"" + profile + "\" (known: " + known_profile_list() + ")";
+        error =
+            "--qemu " + value + ": unknown profile \"" + profile + "\" (known: " + known_profile_list() + ")";
       } else {
         o.qemu_dir[profile] = dir;
       }

@@ -11,14 +11,14 @@
 namespace instar::diff {
 
 struct ReplayOptions {
-  std::optional<std::filesystem::path> subject;                  // --subject PATH
-  std::map<std::string, std::filesystem::path> subject_for;     // --subject PROFILE=PATH
-  std::map<std::string, std::filesystem::path> qemu_dir;        // --qemu PROFILE=DIR
-  std::vector<std::string> profiles;                            // --profile, in order; empty: all known
-  std::chrono::milliseconds timeout{60'000};                    // --timeout SECONDS
-  bool keep = false;                                            // --keep
-  bool help = false;                                            // --help, -h
-  std::vector<std::filesystem::path> cases;                     // files or directories of *.json
+  std::optional<std::filesystem::path> subject;              // --subject PATH
+  std::map<std::string, std::filesystem::path> subject_for;  // --subject PROFILE=PATH
+  std::map<std::string, std::filesystem::path> qemu_dir;     // --qemu PROFILE=DIR
+  std::vector<std::string> profiles;                         // --profile, in order; empty: all known
+  std::chrono::milliseconds timeout{60'000};                 // --timeout SECONDS
+  bool keep = false;                                         // --keep
+  bool help = false;                                         // --help, -h
+  std::vector<std::filesystem::path> cases;                  // files or directories of *.json
 
   // The subject that replays `profile`, if any was given.
   std::optional<std::filesystem::path> subject_of(const std::string& profile) const;

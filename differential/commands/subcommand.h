@@ -14,8 +14,8 @@ inline constexpr int kExitSkipped = 77;  // nothing ran: everything skipped (cte
 
 struct Subcommand {
   std::string_view name;
-  std::string_view summary;  // one line for the top-level help
-  std::string_view help;     // the full text of `instar-diff <name> --help`
+  std::string_view summary;                          // one line for the top-level help
+  std::string_view help;                             // the full text of `instar-diff <name> --help`
   int (*run)(const std::vector<std::string>& args);  // args after the subcommand name
 };
 

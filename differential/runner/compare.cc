@@ -10,14 +10,14 @@ std::string truncation_note(const ProcessResult& r, const char* who) {
   return r.output_truncated ? std::string(" (") + who + " output was cut at the capture limit)" : "";
 }
 
-void compare_stream(Field field, const std::string& reference, const std::string& subject, const RunCapture& ref,
-                    const RunCapture& sub, std::vector<Mismatch>& out) {
+void compare_stream(Field field, const std::string& reference, const std::string& subject,
+                    const RunCapture& ref, const RunCapture& sub, std::vector<Mismatch>& out) {
   if (reference == subject) return;
   std::string name(field_name(field));
-  out.push_back(Mismatch{field,
-                         name + " differs" + truncation_note(ref.process, "reference") +
-                             truncation_note(sub.process, "subject"),
-                         unified_line_diff(reference, subject, "reference " + name, "subject " + name)});
+  out.push_back(Mismatch{
+      field,
+      name + " differs" + truncation_note(ref.process, "reference") + truncation_note(sub.process, "subject"),
+      unified_line_diff(reference, subject, "reference " + name, "subject " + name)});
 }
 
 }  // namespace
@@ -31,10 +31,10 @@ std::vector<Mismatch> compare_runs(const std::vector<Field>& fields, const RunCa
         const ProcessResult& a = reference.process;
         const ProcessResult& b = subject.process;
         if (a.ending != b.ending || a.code != b.code) {
-          out.push_back(Mismatch{field,
-                                 "exit status differs: reference " + describe_ending(a) + ", subject " +
-                                     describe_ending(b),
-                                 ""});
+          out.push_back(Mismatch{
+              field,
+              "exit status differs: reference " + describe_ending(a) + ", subject " + describe_ending(b),
+              ""});
         }
         break;
       }

@@ -33,7 +33,7 @@ std::vector<Line> split_lines(std::string_view s) {
 enum class Edit { keep, remove, add };
 
 // Above this many LCS cells the middle is shown as one block removed and one added.
-constexpr size_t kMaxCells = 16u << 20;
+constexpr size_t kMaxCells = 4u << 20;
 
 std::vector<Edit> edit_script(const std::vector<Line>& a, const std::vector<Line>& b) {
   size_t prefix = 0;

@@ -46,7 +46,8 @@ bool make_pipe(Fd& read_end, Fd& write_end) {
 std::vector<std::string> build_environment(const ProcessSpec& spec) {
   std::vector<std::pair<std::string, std::string>> overrides;
   for (const auto& [key, value] : spec.env) {
-    auto it = std::find_if(overrides.begin(), overrides.end(), [&](const auto& kv) { return kv.first == key; });
+    auto it =
+        std::find_if(overrides.begin(), overrides.end(), [&](const auto& kv) { return kv.first == key; });
     if (it == overrides.end()) {
       overrides.emplace_back(key, value);
     } else {
@@ -79,7 +80,9 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  signal(SIGPIPE, SIG_DFL);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &default_action, nullptr);  // an ignored signal would stay ignored across exec
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
     int e = errno;
     (void)!write(status, &e, sizeof e);
@@ -131,8 +134,8 @@ ProcessResult run_process(const ProcessSpec& spec) {
     return result;
   }
   if (pid == 0) {
-    exec_child(executable.c_str(), argv.data(), envp.data(), cwd.c_str(), null_in.fd, out_write.fd, err_write.fd,
-               status_write.fd);
+    exec_child(executable.c_str(), argv.data(), envp.data(), cwd.c_str(), null_in.fd, out_write.fd,
+               err_write.fd, status_write.fd);
   }
   setpgid(pid, pid);  // also done by the child; whichever runs first wins the race
   out_write.reset();
@@ -186,7 +189,7 @@ ProcessResult run_process(const ProcessSpec& spec) {
         owners[i]->reset();
       }
     }
-    if (ready == 0) check_leader();
+    check_leader();
   }
   while (!timed_out && !leader_exited) {
     check_leader();

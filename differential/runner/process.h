@@ -26,7 +26,7 @@ struct ProcessResult {
   std::string out;
   std::string err;
   bool output_truncated = false;
-  std::string start_error;                 // why it did not start, when not_started
+  std::string start_error;                       // why it did not start, when not_started
   std::chrono::milliseconds timed_out_after{0};  // the limit, when timed_out
 };
 

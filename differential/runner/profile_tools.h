@@ -1,4 +1,5 @@
-// profile_tools.h: the reference qemu-img and qemu-io of one profile, and the check that they are that version.
+// profile_tools.h: the reference qemu-img and qemu-io of one profile, and the check that they are that
+// version.
 #pragma once
 
 #include <chrono>

@@ -21,11 +21,6 @@ struct Layout {
   std::filesystem::path subject;   // <scratch>/bin/qemu-img -> the subject
 };
 
-void restore(const Layout& layout) {
-  std::filesystem::remove_all(layout.work);
-  copy_tree(layout.snapshot, layout.work);
-}
-
 ProcessResult run_qemu_img(const std::filesystem::path& executable, const Operation& op,
                            const std::vector<std::pair<std::string, std::string>>& env, const Layout& layout,
                            std::chrono::milliseconds timeout) {
@@ -44,31 +39,59 @@ bool finished(const ProcessResult& r) {
   return r.ending == ProcessResult::Ending::exited || r.ending == ProcessResult::Ending::signalled;
 }
 
-OperationReport replay_operation(const Case& c, size_t index, const ReplayConfig& config, const Layout& layout,
-                                 const std::vector<std::pair<std::string, std::string>>& env) {
+// The work directory and the fingerprint it had when last restored. A run that
+// leaves it as it was needs no restore, so read-only operations of the
+// reference and the subject see the very same files (a fresh copy may differ
+// in allocation by an extent-tree block, which qemu-img reports as disk size).
+class WorkDirectory {
+ public:
+  explicit WorkDirectory(const Layout& layout) : layout_(layout) { restore(); }
+
+  // Restores unless the directory still matches the last restore; returns its fingerprint.
+  const TreeDigest& make_pristine() {
+    if (digest_tree(layout_.work) != pristine_) restore();
+    return pristine_;
+  }
+
+ private:
+  void restore() {
+    std::filesystem::remove_all(layout_.work);
+    copy_tree(layout_.snapshot, layout_.work);
+    pristine_ = digest_tree(layout_.work);
+  }
+
+  const Layout& layout_;
+  TreeDigest pristine_;
+};
+
+OperationReport replay_operation(const Case& c, size_t index, const ReplayConfig& config,
+                                 const Layout& layout,
+                                 const std::vector<std::pair<std::string, std::string>>& env,
+                                 WorkDirectory& work) {
   const Operation& op = c.operations[index];
   OperationReport report;
   report.number = index + 1;
   report.args = op.args;
 
-  restore(layout);
+  work.make_pristine();
   RunCapture reference;
   reference.process = run_qemu_img(config.tools.qemu_img, op, env, layout, config.timeout);
   reference.files_after = digest_tree(layout.work);
 
-  restore(layout);
-  TreeDigest before = digest_tree(layout.work);
+  TreeDigest before = work.make_pristine();
   RunCapture subject;
   subject.process = run_qemu_img(layout.subject, op, env, layout, config.timeout);
   subject.files_after = digest_tree(layout.work);
 
-  if (!finished(reference.process)) report.problems.push_back("reference " + describe_ending(reference.process));
+  if (!finished(reference.process))
+    report.problems.push_back("reference " + describe_ending(reference.process));
   if (!finished(subject.process)) report.problems.push_back("subject " + describe_ending(subject.process));
   for (const Mismatch& m : compare_runs(c.compare, reference, subject)) {
     report.problems.push_back(m.detail.empty() ? m.summary : m.summary + ":\n" + m.detail);
   }
   if (!op.writes) {
-    for (std::string& v : read_only_violations(before, subject.files_after)) report.problems.push_back(std::move(v));
+    for (std::string& v : read_only_violations(before, subject.files_after))
+      report.problems.push_back(std::move(v));
   }
   report.verdict = report.problems.empty() ? Verdict::pass : Verdict::fail;
   return report;
@@ -87,7 +110,8 @@ CaseReport replay_case(const Case& c, const ReplayConfig& config) {
   }
 
   try {
-    ScratchDirectory scratch(config.temp_root.empty() ? default_temp_root() : config.temp_root, "instar-diff-");
+    ScratchDirectory scratch(config.temp_root.empty() ? default_temp_root() : config.temp_root,
+                             "instar-diff-");
     if (config.keep) {
       scratch.keep();
       report.kept_directory = scratch.path();
@@ -108,8 +132,9 @@ CaseReport replay_case(const Case& c, const ReplayConfig& config) {
     }
     std::filesystem::rename(layout.work, layout.snapshot);
 
+    WorkDirectory work(layout);
     for (size_t i = 0; i < c.operations.size(); i++) {
-      report.operations.push_back(replay_operation(c, i, config, layout, env));
+      report.operations.push_back(replay_operation(c, i, config, layout, env, work));
       if (report.operations.back().verdict == Verdict::fail) report.verdict = Verdict::fail;
     }
   } catch (const std::exception& e) {

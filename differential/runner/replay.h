@@ -11,21 +11,22 @@
 namespace instar::diff {
 
 struct ReplayConfig {
-  ProfileTools tools;                  // already checked with check_profile_tools
-  std::filesystem::path subject;       // run through a symlink named qemu-img
+  ProfileTools tools;                         // already checked with check_profile_tools
+  std::filesystem::path subject;              // run through a symlink named qemu-img
   std::chrono::milliseconds timeout{60'000};  // per command
-  bool keep = false;                   // leave the private directory behind
-  std::filesystem::path temp_root;     // empty: $TMPDIR or /tmp
+  bool keep = false;                          // leave the private directory behind
+  std::filesystem::path temp_root;            // empty: $TMPDIR or /tmp
 };
 
 // The subject's environment carries INSTAR_QEMU_VERSION=<profile> so it renders that profile.
 inline constexpr const char* kProfileVariable = "INSTAR_QEMU_VERSION";
 
 // Setup runs once in <scratch>/work, which is then moved to <scratch>/snapshot.
-// Before every run of an operation (reference, then subject) <scratch>/work is
-// restored from the snapshot, so both see the same bytes and the same
-// allocation at the same path, and setup output that changes from run to run
-// (snapshot dates) is created only once.
+// Every run of an operation (reference, then subject) starts from <scratch>/work
+// as restored from the snapshot, so both see the same bytes at the same path,
+// and setup output that changes from run to run (snapshot dates) is made once.
+// A run that changed nothing is not followed by a restore, so the next run
+// sees the very same files, allocation included.
 CaseReport replay_case(const Case& c, const ReplayConfig& config);
 
 }  // namespace instar::diff

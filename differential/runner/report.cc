@@ -41,7 +41,8 @@ std::string format_report(const CaseReport& report) {
   if (!report.message.empty() || report.operations.empty()) {
     std::string first_line = report.message.substr(0, report.message.find('\n'));
     out += std::string(verdict_name(report.verdict)) + " " + head + ": " + first_line + "\n";
-    if (first_line.size() < report.message.size()) out += indent(report.message.substr(first_line.size() + 1), "    ");
+    if (first_line.size() < report.message.size())
+      out += indent(report.message.substr(first_line.size() + 1), "    ");
   }
   for (const OperationReport& op : report.operations) {
     out += std::string(verdict_name(op.verdict)) + " " + head + " #" + std::to_string(op.number) +

@@ -21,8 +21,8 @@ struct OperationReport {
 struct CaseReport {
   std::string case_name;
   std::string profile;
-  Verdict verdict = Verdict::pass;   // fail if any operation failed
-  std::string message;               // why the whole case was skipped or failed before its operations
+  Verdict verdict = Verdict::pass;  // fail if any operation failed
+  std::string message;              // why the whole case was skipped or failed before its operations
   std::vector<OperationReport> operations;
   std::filesystem::path kept_directory;  // set with --keep
 };

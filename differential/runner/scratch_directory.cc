@@ -12,7 +12,8 @@ namespace instar::diff {
 ScratchDirectory::ScratchDirectory(const std::filesystem::path& parent, std::string_view prefix) {
   std::string pattern = (parent / (std::string(prefix) + "XXXXXX")).string();
   if (mkdtemp(pattern.data()) == nullptr) {
-    throw std::system_error(errno, std::generic_category(), "cannot create a directory under " + parent.string());
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot create a directory under " + parent.string());
   }
   path_ = pattern;
 }
@@ -21,7 +22,8 @@ ScratchDirectory::~ScratchDirectory() {
   if (keep_) return;
   std::error_code ignored;
   // Files a case made read-only must not keep their directory alive.
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ignored);
+  std::filesystem::permissions(path_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add,
+                               ignored);
   std::filesystem::remove_all(path_, ignored);
 }
 

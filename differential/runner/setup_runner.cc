@@ -53,8 +53,8 @@ std::string describe(const SetupStep& step) {
         if constexpr (std::is_same_v<T, RunStep>) {
           return shell_join(a.argv);
         } else if constexpr (std::is_same_v<T, PatchStep>) {
-          return "patch " + a.file + " at " + std::to_string(a.offset) + " (" + std::to_string(a.bytes.size()) +
-                 " bytes: " + encode_hex(a.bytes) + ")";
+          return "patch " + a.file + " at " + std::to_string(a.offset) + " (" +
+                 std::to_string(a.bytes.size()) + " bytes: " + encode_hex(a.bytes) + ")";
         } else if constexpr (std::is_same_v<T, TruncateStep>) {
           return "truncate " + a.file + " to " + std::to_string(a.size) + " bytes";
         } else if constexpr (std::is_same_v<T, CopyStep>) {
@@ -70,7 +70,8 @@ std::string describe(const SetupStep& step) {
 
 // "" or why the program failed.
 std::string run_program(const RunStep& step, const SetupContext& context) {
-  const std::filesystem::path& tool = step.argv[0] == "qemu-img" ? context.tools.qemu_img : context.tools.qemu_io;
+  const std::filesystem::path& tool =
+      step.argv[0] == "qemu-img" ? context.tools.qemu_img : context.tools.qemu_io;
   ProcessSpec spec;
   spec.executable = tool;
   spec.argv = step.argv;  // argv[0] stays the bare name, as for the operations
@@ -81,7 +82,8 @@ std::string run_program(const RunStep& step, const SetupContext& context) {
   ProcessResult r = run_process(spec);
   if (r.ending == ProcessResult::Ending::exited && r.code == 0) {
     // qemu-io reports a failed command on stdout and still exits 0.
-    if (step.argv[0] == "qemu-io" && r.out.find("failed: ") != std::string::npos) return "qemu-io said: " + r.out;
+    if (step.argv[0] == "qemu-io" && r.out.find("failed: ") != std::string::npos)
+      return "qemu-io said: " + r.out;
     return "";
   }
   std::string why = describe_ending(r);

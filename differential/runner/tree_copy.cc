@@ -163,7 +163,8 @@ void copy_file_keeping_allocation(const std::filesystem::path& from, const std::
   struct stat st;
   if (fstat(in.get(), &st) != 0) throw_errno("examining " + from.string());
   if (!S_ISREG(st.st_mode)) {
-    throw std::system_error(std::make_error_code(std::errc::invalid_argument), from.string() + " is not a file");
+    throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                            from.string() + " is not a file");
   }
   copy_open_file(in.get(), st, to, from.string());
 }

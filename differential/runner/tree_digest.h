@@ -13,8 +13,8 @@ struct EntryDigest {
   enum class Kind { file, directory, symlink, other };
   Kind kind = Kind::other;
   uint64_t size = 0;
-  uint64_t allocated = 0;  // bytes the filesystem reports in use (st_blocks * 512)
-  uint64_t content_hash = 0;  // FNV-1a 64 of the bytes, or of the link target
+  uint64_t allocated = 0;     // bytes the filesystem reports in use (st_blocks * 512)
+  uint64_t content_hash = 0;  // 64-bit hash of the bytes, or of the link target
   uint32_t mode = 0;
   bool operator==(const EntryDigest&) const = default;
 };
