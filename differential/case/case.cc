@@ -307,12 +307,16 @@ Case parse_case(std::string_view json_text) {
     throw CaseError(std::string("not valid JSON: ") + e.what());
   }
   require_object(root, "case");
-  require_only_keys(root, "", {"name", "description", "profiles", "env", "setup", "operations", "compare"});
+  require_only_keys(root, "", {"name", "description", "divergence", "profiles", "env", "setup", "operations", "compare"});
 
   Case c;
   c.name = read_string(require_key(root, "", "name"), "name");
   if (!is_case_name(c.name)) fail("name", "\"" + c.name + "\" is not kebab-case ([a-z0-9.-])");
   c.description = read_nonempty_string(require_key(root, "", "description"), "description");
+  if (auto it = root.find("divergence"); it != root.end()) {
+    c.divergence = read_nonempty_string(*it, "divergence");
+    if (!is_case_name(c.divergence)) fail("divergence", "\"" + c.divergence + "\" is not kebab-case ([a-z0-9.-])");
+  }
 
   if (auto it = root.find("profiles"); it != root.end()) {
     c.profiles = read_string_array(*it, "profiles");
@@ -375,6 +379,7 @@ std::string serialise_case(const Case& c) {
   Json root = Json::object();
   root["name"] = c.name;
   root["description"] = c.description;
+  if (!c.divergence.empty()) root["divergence"] = c.divergence;
   if (!c.profiles.empty()) root["profiles"] = c.profiles;
   if (!c.env.empty()) {
     Json env = Json::object();

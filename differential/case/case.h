@@ -69,6 +69,9 @@ struct Case {
   std::vector<SetupStep> setup;
   std::vector<Operation> operations;
   std::vector<Field> compare;
+  // A known divergence (an id in docs/divergences.md): every operation must still
+  // differ from the reference in a compared field; matching becomes a failure.
+  std::string divergence;
 
   bool applies_to(std::string_view profile) const;
 };

@@ -29,6 +29,8 @@ subject, and compare exit status, stdout and stderr byte for byte.
   --profile PROFILE       replay only this profile (repeatable; default: all)
   --timeout SECONDS       limit per command, default 60; the process group is killed
   --keep                  keep each case's private directory and print its path
+  --parity-only           expect identical results even from known-divergence cases
+                          (used when the subject is a qemu-img, to check the setups)
   -h, --help              this text
 
 Profiles: 7.2, 10.0. A profile whose tools are missing or report another
@@ -110,6 +112,7 @@ int run_replay(const std::vector<std::string>& args) {
         config.subject = *o.subject_of(profile);
         config.timeout = o.timeout;
         config.keep = o.keep;
+        config.parity_only = o.parity_only;
         report = replay_case(c, config);
       }
       print(format_report(report));

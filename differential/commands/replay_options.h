@@ -17,6 +17,7 @@ struct ReplayOptions {
   std::vector<std::string> profiles;                         // --profile, in order; empty: all known
   std::chrono::milliseconds timeout{60'000};                 // --timeout SECONDS
   bool keep = false;                                         // --keep
+  bool parity_only = false;                                  // --parity-only
   bool help = false;                                         // --help, -h
   std::vector<std::filesystem::path> cases;                  // files or directories of *.json
 

@@ -86,8 +86,14 @@ OperationReport replay_operation(const Case& c, size_t index, const ReplayConfig
   if (!finished(reference.process))
     report.problems.push_back("reference " + describe_ending(reference.process));
   if (!finished(subject.process)) report.problems.push_back("subject " + describe_ending(subject.process));
-  for (const Mismatch& m : compare_runs(c.compare, reference, subject)) {
-    report.problems.push_back(m.detail.empty() ? m.summary : m.summary + ":\n" + m.detail);
+  std::vector<Mismatch> mismatches = compare_runs(c.compare, reference, subject);
+  if (c.divergence.empty() || config.parity_only) {
+    for (const Mismatch& m : mismatches)
+      report.problems.push_back(m.detail.empty() ? m.summary : m.summary + ":\n" + m.detail);
+  } else if (mismatches.empty()) {
+    report.problems.push_back("known divergence '" + c.divergence +
+                              "' no longer diverges: the subject now matches the reference; remove the "
+                              "entry from docs/divergences.md and the case's \"divergence\" key");
   }
   if (!op.writes) {
     for (std::string& v : read_only_violations(before, subject.files_after))

@@ -15,6 +15,7 @@ struct ReplayConfig {
   std::filesystem::path subject;              // run through a symlink named qemu-img
   std::chrono::milliseconds timeout{60'000};  // per command
   bool keep = false;                          // leave the private directory behind
+  bool parity_only = false;                   // treat known divergences as parity cases (self-check)
   std::filesystem::path temp_root;            // empty: $TMPDIR or /tmp
 };
 

@@ -36,3 +36,26 @@ TEST(CorpusFormat, EveryCaseFileIsCanonical) {
 
 }  // namespace
 }  // namespace instar::diff
+
+namespace instar::diff {
+namespace {
+
+// Every "divergence" a case names is documented: docs/divergences.md has a "## <id>" heading.
+TEST(CorpusFormat, EveryDivergenceIsDocumented) {
+  std::ifstream doc(std::filesystem::path(INSTAR_CASES_DIR) / ".." / ".." / "docs" / "divergences.md");
+  ASSERT_TRUE(doc) << "docs/divergences.md is missing";
+  std::ostringstream text;
+  text << doc.rdbuf();
+  size_t with_divergence = 0;
+  for (const auto& file : corpus_files()) {
+    Case c = load_case(file);
+    if (c.divergence.empty()) continue;
+    with_divergence++;
+    EXPECT_NE(text.str().find("\n## " + c.divergence + "\n"), std::string::npos)
+        << file << " names divergence '" << c.divergence << "' which docs/divergences.md does not document";
+  }
+  EXPECT_GT(with_divergence, 0u);
+}
+
+}  // namespace
+}  // namespace instar::diff
