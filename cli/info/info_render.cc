@@ -207,8 +207,8 @@ std::string render_info_human(const ImageReport& r, const Profile& profile) {
   std::snprintf(line, sizeof line, " (%" PRId64 " bytes)\n", static_cast<int64_t>(r.virtual_size));
   out += "virtual size: " + size_to_str(r.virtual_size) + line;
   out += "disk size: " + disk_size_text(r.actual_size) + "\n";
-  if (r.cluster_size) out += "cluster_size: " + std::to_string(*r.cluster_size) + "\n";
   if (r.encrypted) out += "encrypted: yes\n";
+  if (r.cluster_size) out += "cluster_size: " + std::to_string(*r.cluster_size) + "\n";
   if (r.dirty) out += "cleanly shut down: no\n";
   if (r.backing_name) {
     out += "backing file: " + *r.backing_name;

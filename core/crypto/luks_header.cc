@@ -60,8 +60,8 @@ struct HashName {
   bool sm3;
 };
 constexpr HashName kHashes[] = {
-    {"md5", 16, false},    {"sha1", 20, false},      {"sha224", 28, false}, {"sha256", 32, false},
-    {"sha384", 48, false}, {"sha512", 64, false},    {"ripemd160", 20, false}, {"sm3", 32, true},
+    {"md5", 16, false},    {"sha1", 20, false},   {"sha224", 28, false},    {"sha256", 32, false},
+    {"sha384", 48, false}, {"sha512", 64, false}, {"ripemd160", 20, false}, {"sm3", 32, true},
 };
 
 constexpr const char* kModes[] = {"ecb", "cbc", "xts", "ctr"};
@@ -132,15 +132,20 @@ uint32_t split_key_sectors(uint32_t key_bytes, uint32_t stripes) {
   return static_cast<uint32_t>((sectors + kHeaderSectors - 1) & ~uint64_t{kHeaderSectors - 1});
 }
 
-// qemu's ranges_overlap(): 64-bit [first, first + len - 1] ranges.
-bool ranges_overlap(uint64_t first1, uint64_t len1, uint64_t first2, uint64_t len2) {
-  uint64_t last1 = first1 + len1 - 1;
-  uint64_t last2 = first2 + len2 - 1;
-  return !(last2 < first1 || last1 < first2);
+// Whether two key slots' key material overlaps, as the qemu version compares it.
+bool slots_overlap(uint32_t start1, uint32_t len1, uint32_t start2, uint32_t len2,
+                   const LuksParseOptions& options) {
+  if (options.overlap_by_last_byte) {
+    // ranges_overlap(): 64-bit last bytes, so an empty range ends just before its start.
+    uint64_t last1 = uint64_t{start1} + len1 - 1;
+    uint64_t last2 = uint64_t{start2} + len2 - 1;
+    return !(last2 < uint64_t{start1} || last1 < uint64_t{start2});
+  }
+  return static_cast<uint32_t>(start1 + len1) > start2 && static_cast<uint32_t>(start2 + len2) > start1;
 }
 
 // qcrypto_block_luks_check_header().
-Result<void> check_header(ByteSpan h, Failure* f) {
+Result<void> check_header(ByteSpan h, const LuksParseOptions& options, Failure* f) {
   if (!bytes_equal(h.data + kMagic, kLuksMagic, sizeof(kLuksMagic)))
     return fail(f, make_error(Errc::invalid, "Volume is not in LUKS format"), "Volume is not in LUKS format");
   uint16_t version = load_u16_be(h, kVersion);
@@ -162,7 +167,8 @@ Result<void> check_header(ByteSpan h, Failure* f) {
     return fail(f, make_error(Errc::invalid, "LUKS payload is overlapping with the header"),
                 "LUKS payload is overlapping with the header");
   if (load_u32_be(h, kMasterKeyIterations) == 0)
-    return fail(f, make_error(Errc::invalid, "LUKS key iteration count is zero"), "LUKS key iteration count is zero");
+    return fail(f, make_error(Errc::invalid, "LUKS key iteration count is zero"),
+                "LUKS key iteration count is zero");
 
   uint32_t key_bytes = load_u32_be(h, kKeyBytes);
   for (uint32_t i = 0; i < 8; i++) {
@@ -192,9 +198,10 @@ Result<void> check_header(ByteSpan h, Failure* f) {
       size_t other = kKeySlots + j * kKeySlotBytes;
       uint32_t start2 = load_u32_be(h, other + kSlotKeyOffset);
       uint32_t len2 = split_key_sectors(key_bytes, load_u32_be(h, other + kSlotStripes));
-      if (ranges_overlap(start1, len1, start2, len2))
-        return fail(f, make_error(Errc::invalid, "Keyslot {} is overlapping with a later keyslot in the header", i),
-                    "Keyslots {0} and {1} are overlapping in the header", i, j);
+      if (slots_overlap(start1, len1, start2, len2, options))
+        return fail(
+            f, make_error(Errc::invalid, "Keyslot {} is overlapping with a later keyslot in the header", i),
+            "Keyslots {0} and {1} are overlapping in the header", i, j);
     }
   }
   return ok();
@@ -203,7 +210,7 @@ Result<void> check_header(ByteSpan h, Failure* f) {
 Result<LuksInfo> parse(ByteSpan h, const LuksParseOptions& options, Failure* f) {
   if (h.size < kLuksHeaderBytes)
     return fail(f, make_error(Errc::truncated, "LUKS header truncated"), "LUKS header truncated");
-  INSTAR_TRY(check_header(h, f));
+  INSTAR_TRY(check_header(h, options, f));
 
   LuksInfo info{};
   uint32_t key_bytes = load_u32_be(h, kKeyBytes);
@@ -234,8 +241,8 @@ Result<LuksInfo> parse(ByteSpan h, const LuksParseOptions& options, Failure* f) 
   for (size_t i = 0; i < sizeof(kModes) / sizeof(kModes[0]); i++)
     if (span_is(mode_name, kModes[i])) mode = i;
   if (mode == sizeof(kModes) / sizeof(kModes[0]))
-    return fail(f, make_error(Errc::unsupported, "Cipher mode not supported"), "Cipher mode '{s}' not supported", 0,
-                0, mode_name);
+    return fail(f, make_error(Errc::unsupported, "Cipher mode not supported"),
+                "Cipher mode '{s}' not supported", 0, 0, mode_name);
 
   // XTS keys hold two cipher keys; qemu halves with integer division.
   uint32_t cipher_key_bytes = mode == kModeXts ? key_bytes / 2 : key_bytes;
@@ -252,22 +259,23 @@ Result<LuksInfo> parse(ByteSpan h, const LuksParseOptions& options, Failure* f) 
     }
   }
   if (size == nullptr)
-    return fail(f, make_error(Errc::unsupported, "Algorithm with key size {} bytes not supported", cipher_key_bytes),
-                "Algorithm '{s}' with key size {0} bytes not supported", static_cast<int32_t>(cipher_key_bytes), 0,
-                cipher_name);
+    return fail(
+        f, make_error(Errc::unsupported, "Algorithm with key size {} bytes not supported", cipher_key_bytes),
+        "Algorithm '{s}' with key size {0} bytes not supported", static_cast<int32_t>(cipher_key_bytes), 0,
+        cipher_name);
 
   ByteSpan hash_name = c_string(h.subspan(kHashSpec, kNameField));
   const HashName* hash = find_hash(hash_name, options);
   if (hash == nullptr)
-    return fail(f, make_error(Errc::unsupported, "Hash algorithm not supported"), "Hash algorithm '{s}' not supported",
-                0, 0, hash_name);
+    return fail(f, make_error(Errc::unsupported, "Hash algorithm not supported"),
+                "Hash algorithm '{s}' not supported", 0, 0, hash_name);
 
   size_t ivgen = sizeof(kIvGens) / sizeof(kIvGens[0]);
   for (size_t i = 0; i < sizeof(kIvGens) / sizeof(kIvGens[0]); i++)
     if (span_is(ivgen_name, kIvGens[i])) ivgen = i;
   if (ivgen == sizeof(kIvGens) / sizeof(kIvGens[0]))
-    return fail(f, make_error(Errc::unsupported, "IV generator not supported"), "IV generator '{s}' not supported", 0,
-                0, ivgen_name);
+    return fail(f, make_error(Errc::unsupported, "IV generator not supported"),
+                "IV generator '{s}' not supported", 0, 0, ivgen_name);
 
   if (ivgen == kIvGenEssiv) {
     if (!has_ivhash)
@@ -286,12 +294,14 @@ Result<LuksInfo> parse(ByteSpan h, const LuksParseOptions& options, Failure* f) 
           break;
         case CipherFamily::serpent:
           if (!sized)
-            return fail(f, make_error(Errc::unsupported, "No Serpent cipher with key size {} available", digest),
+            return fail(f,
+                        make_error(Errc::unsupported, "No Serpent cipher with key size {} available", digest),
                         "No Serpent cipher with key size {0} available", digest);
           break;
         case CipherFamily::twofish:
           if (!sized)
-            return fail(f, make_error(Errc::unsupported, "No Twofish cipher with key size {} available", digest),
+            return fail(f,
+                        make_error(Errc::unsupported, "No Twofish cipher with key size {} available", digest),
                         "No Twofish cipher with key size {0} available", digest);
           break;
         case CipherFamily::cast5:

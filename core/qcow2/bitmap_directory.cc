@@ -22,6 +22,9 @@ constexpr uint32_t kMaxNameSize = 1023;
 constexpr uint32_t kReservedFlags = 0xfffffffcu;
 constexpr uint8_t kTypeDirtyTracking = 1;
 
+// qemu's block layer fails reads reaching past BDRV_MAX_LENGTH (INT64_MAX aligned down to 1 GiB).
+constexpr uint64_t kBdrvMaxLength = 0x7fffffffc0000000ull;
+
 constexpr const char* kConstraints = "Bitmap doesn't satisfy the constraints";
 
 uint64_t load_be_padded(ByteSpan s, uint64_t offset, size_t width) {
@@ -50,17 +53,19 @@ int64_t qemu_entry_size(uint64_t name_size, uint64_t extra_data_size) {
   return static_cast<int32_t>((sum + 7u) & ~7u);
 }
 
-bool entry_fits_constraints(const Qcow2Bitmap& b, uint32_t name_size, uint64_t cluster_size, uint64_t disk_size) {
+bool entry_fits_constraints(const Qcow2Bitmap& b, uint32_t name_size, uint64_t cluster_size,
+                            uint64_t disk_size) {
   if (b.table_size == 0 || b.table_offset == 0 || cluster_size == 0 || b.table_offset % cluster_size != 0 ||
       b.table_size > kMaxTableSize || b.granularity_bits > kMaxGranularityBits ||
-      b.granularity_bits < kMinGranularityBits || (b.flags & kReservedFlags) != 0 || name_size > kMaxNameSize ||
-      b.type != kTypeDirtyTracking)
+      b.granularity_bits < kMinGranularityBits || (b.flags & kReservedFlags) != 0 ||
+      name_size > kMaxNameSize || b.type != kTypeDirtyTracking)
     return false;
   // table_size <= 2^27 and the cluster size <= 2 MiB keep these products far from wrapping.
   uint64_t phys_bytes = uint64_t{b.table_size} * cluster_size;
   if (phys_bytes > kMaxPhysBytes) return false;
   // An in-use bitmap may be stale after a resize; a consistent one must cover the disk.
-  if ((b.flags & kQcow2BitmapInUse) == 0 && disk_size > ((phys_bytes * 8) << b.granularity_bits)) return false;
+  if ((b.flags & kQcow2BitmapInUse) == 0 && disk_size > ((phys_bytes * 8) << b.granularity_bits))
+    return false;
   return true;
 }
 
@@ -78,8 +83,10 @@ Result<bool> Qcow2BitmapReader::next(Qcow2Bitmap& out) {
   if (nb_bitmaps_ == 0) return false;
   if (position_ == 0 && count_ == 0) {
     if (dir_size_ == 0) return fail(make_error(Errc::invalid, "Requested bitmap directory size is zero"));
-    if (dir_size_ > kQcow2MaxBitmapDirectoryBytes)
+    if (dir_size_ > qcow2::kMaxBitmapDirectoryBytes)
       return fail(make_error(Errc::too_large, "Requested bitmap directory size is too big"));
+    if (dir_offset_ > kBdrvMaxLength || dir_size_ > kBdrvMaxLength - dir_offset_)
+      return fail(make_error(Errc::io, "Failed to read bitmap directory: Input/output error"));
     dir_ = dir_.subspan(0, static_cast<size_t>(dir_size_));
   }
 
@@ -89,14 +96,16 @@ Result<bool> Qcow2BitmapReader::next(Qcow2Bitmap& out) {
       return fail(make_error(Errc::invalid, "Less bitmaps found than specified in header extension"));
     return false;
   }
-  if (pos + kQcow2BitmapEntryHeaderBytes > dir_size_) return fail(make_error(Errc::invalid, "Broken bitmap directory"));
+  if (pos + kQcow2BitmapEntryHeaderBytes > dir_size_)
+    return fail(make_error(Errc::invalid, "Broken bitmap directory"));
   if (++count_ > nb_bitmaps_)
     return fail(make_error(Errc::invalid, "More bitmaps found than specified in header extension"));
 
   uint32_t name_size = static_cast<uint32_t>(load_be_padded(dir_, pos + kNameSize, 2));
   uint32_t extra = static_cast<uint32_t>(load_be_padded(dir_, pos + kExtraDataSize, 4));
   int64_t next_pos = static_cast<int64_t>(pos) + qemu_entry_size(name_size, extra);
-  if (next_pos > static_cast<int64_t>(dir_size_)) return fail(make_error(Errc::invalid, "Broken bitmap directory"));
+  if (next_pos > static_cast<int64_t>(dir_size_))
+    return fail(make_error(Errc::invalid, "Broken bitmap directory"));
   if (extra != 0) return fail(make_error(Errc::unsupported, "Bitmap extra data is not supported"));
 
   Qcow2Bitmap b{};
@@ -118,7 +127,7 @@ Result<bool> Qcow2BitmapReader::next(Qcow2Bitmap& out) {
 
 Result<void> Qcow2BitmapReader::validate() const {
   Qcow2BitmapReader copy = *this;
-  Qcow2Bitmap b;
+  Qcow2Bitmap b{};
   for (;;) {
     Result<bool> r = copy.next(b);
     if (r.is_error()) return r.error();

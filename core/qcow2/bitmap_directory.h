@@ -6,11 +6,10 @@
 
 #include "core/base/bytes.h"
 #include "core/base/result.h"
+#include "core/qcow2/header.h"
 
 namespace instar {
 
-inline constexpr uint32_t kQcow2MaxBitmaps = 65535;                            // QCOW2_MAX_BITMAPS
-inline constexpr uint64_t kQcow2MaxBitmapDirectoryBytes = 1024ull * 65535;    // QCOW2_MAX_BITMAP_DIRECTORY_SIZE
 inline constexpr uint64_t kQcow2BitmapEntryHeaderBytes = 24;
 inline constexpr uint32_t kQcow2BitmapInUse = 1u << 0;
 inline constexpr uint32_t kQcow2BitmapAuto = 1u << 1;
@@ -26,19 +25,24 @@ struct Qcow2Bitmap {
 
 // Walks the directory in on-disk order with qemu's checks and messages:
 //   "Requested bitmap directory size is zero" / "... is too big",
+//   "Failed to read bitmap directory: Input/output error" (reaching past qemu's BDRV_MAX_LENGTH),
 //   "Broken bitmap directory", "More bitmaps found than specified in header extension",
 //   "Bitmap extra data is not supported", "Less bitmaps found than specified in header extension",
 //   "Bitmap '<name>' doesn't satisfy the constraints" (Error.message drops the name: see
 //   error_name() and format_error()).
-// `dir` holds the directory bytes as read: it may stop short of dir_size at the end of the file, and
-// the missing bytes read as zero, as qemu's do. disk_size is qemu's bdrv_getlength(): the virtual size
+// `dir` holds the directory bytes as read: it may stop short of ext.directory_size at the end of the file,
+// and the missing bytes read as zero, as qemu's do. disk_size is qemu's bdrv_getlength(): the virtual size
 // rounded down to a multiple of 512. qemu checks the whole directory before it uses any entry:
 // drain next() (or call validate()) before acting on one.
 class Qcow2BitmapReader {
  public:
-  Qcow2BitmapReader(ByteSpan dir, uint64_t dir_size, uint32_t nb_bitmaps, uint64_t cluster_size,
+  Qcow2BitmapReader(ByteSpan dir, const qcow2::BitmapsExtension& ext, uint64_t cluster_size,
                     uint64_t disk_size)
-      : dir_(dir), dir_size_(dir_size), nb_bitmaps_(nb_bitmaps), cluster_size_(cluster_size),
+      : dir_(dir),
+        dir_size_(ext.directory_size),
+        dir_offset_(ext.directory_offset),
+        nb_bitmaps_(ext.nb_bitmaps),
+        cluster_size_(cluster_size),
         disk_size_(disk_size) {}
 
   // true with `out` filled, false after the last entry; an error repeats on every later call.
@@ -57,6 +61,7 @@ class Qcow2BitmapReader {
 
   ByteSpan dir_;
   uint64_t dir_size_;
+  uint64_t dir_offset_;
   uint32_t nb_bitmaps_;
   uint64_t cluster_size_;
   uint64_t disk_size_;

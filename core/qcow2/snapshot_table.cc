@@ -2,6 +2,7 @@
 #include "core/qcow2/snapshot_table.h"
 
 #include "core/base/table.h"
+#include "core/qcow2/header.h"
 
 namespace instar {
 namespace {
@@ -20,6 +21,7 @@ constexpr uint64_t kExtraDataSize = 36;
 constexpr uint64_t kExtraVmStateSizeLarge = 0;
 constexpr uint64_t kExtraDiskSize = 8;
 constexpr uint64_t kExtraIcount = 16;
+constexpr uint64_t kKnownExtraBytes = 24;  // what qemu reads as known fields
 
 // Big-endian load where bytes past the end of `s` read as zero (a read past the end of the file).
 uint64_t load_be_padded(ByteSpan s, uint64_t offset, size_t width) {
@@ -43,29 +45,41 @@ ByteSpan c_string_at(ByteSpan s, uint64_t offset, uint64_t length) {
 
 }  // namespace
 
-Result<void> validate_qcow2_snapshot_table_pointer(uint64_t snapshots_offset, uint32_t nb_snapshots,
-                                                   uint64_t cluster_size) {
-  return validate_table(snapshots_offset, nb_snapshots, kQcow2SnapshotHeaderBytes,
-                        kQcow2SnapshotHeaderBytes * kQcow2MaxSnapshots, cluster_size, "Snapshot table too large",
-                        "Snapshot table offset invalid");
+bool Qcow2SnapshotReader::readable(uint64_t position, uint64_t length) const {
+  if (table_offset_ > kQemuMaxIoOffset || position > kQemuMaxIoOffset - table_offset_) return false;
+  uint64_t at = table_offset_ + position;
+  return length <= kQemuMaxIoOffset - at;
+}
+
+Result<bool> Qcow2SnapshotReader::fail(Error error) {
+  failed_ = true;
+  error_ = error;
+  return error_;
 }
 
 Result<bool> Qcow2SnapshotReader::next(Qcow2Snapshot& out) {
   if (failed_) return error_;
   if (index_ >= nb_snapshots_) return false;
+  const Error io_error = make_error(Errc::io, "Failed to read snapshot table: Input/output error");
 
   // Entries start 8-byte aligned. `start` never exceeds the 64 MiB limit here, so no sum below wraps.
+  // The readable() checks follow qemu's reads one by one: header, known extra data, the rest of the
+  // extra data, id, name.
   uint64_t start = (length_ + 7) & ~uint64_t{7};
   ByteSpan t = table_;
+  if (!readable(start, qcow2::kSnapshotHeaderSize)) return fail(io_error);
   uint32_t extra = static_cast<uint32_t>(load_be_padded(t, start + kExtraDataSize, 4));
-  if (extra > kQcow2MaxSnapshotExtraData) {
-    failed_ = true;
-    error_ = make_error(Errc::too_large,
-                        "Too much extra metadata in snapshot table entry {}\n"
-                        "You can force-remove this extra metadata with qemu-img check -r all",
-                        index_);
-    return error_;
-  }
+  if (extra > kQcow2MaxSnapshotExtraData)
+    return fail(make_error(Errc::too_large,
+                           "Too much extra metadata in snapshot table entry {}\n"
+                           "You can force-remove this extra metadata with qemu-img check -r all",
+                           index_));
+
+  uint64_t extra_start = start + qcow2::kSnapshotHeaderSize;
+  uint64_t known_extra = extra < kKnownExtraBytes ? extra : kKnownExtraBytes;
+  if (!readable(extra_start, known_extra)) return fail(io_error);
+  if (extra > kKnownExtraBytes && !readable(extra_start + kKnownExtraBytes, extra - kKnownExtraBytes))
+    return fail(io_error);
 
   Qcow2Snapshot s{};
   s.l1_table_offset = load_be_padded(t, start + kL1TableOffset, 8);
@@ -75,9 +89,8 @@ Result<bool> Qcow2SnapshotReader::next(Qcow2Snapshot& out) {
   s.vm_clock_nsec = load_be_padded(t, start + kVmClockNsec, 8);
   s.vm_state_size = load_be_padded(t, start + kVmStateSize, 4);
   s.extra_data_size = extra;
-
-  uint64_t extra_start = start + kQcow2SnapshotHeaderBytes;
-  if (extra >= kExtraVmStateSizeLarge + 8) s.vm_state_size = load_be_padded(t, extra_start + kExtraVmStateSizeLarge, 8);
+  if (extra >= kExtraVmStateSizeLarge + 8)
+    s.vm_state_size = load_be_padded(t, extra_start + kExtraVmStateSizeLarge, 8);
   s.has_disk_size = extra >= kExtraDiskSize + 8;
   if (s.has_disk_size) s.disk_size = load_be_padded(t, extra_start + kExtraDiskSize, 8);
   s.icount = extra >= kExtraIcount + 8 ? load_be_padded(t, extra_start + kExtraIcount, 8) : UINT64_MAX;
@@ -86,18 +99,16 @@ Result<bool> Qcow2SnapshotReader::next(Qcow2Snapshot& out) {
   uint64_t id_size = load_be_padded(t, start + kIdSize, 2);
   uint64_t name_size = load_be_padded(t, start + kNameSize, 2);
   uint64_t id_start = extra_start + extra;
+  if (!readable(id_start, id_size) || !readable(id_start + id_size, name_size)) return fail(io_error);
   s.id = c_string_at(t, id_start, id_size);
   s.name = c_string_at(t, id_start + id_size, name_size);
 
   uint64_t end = id_start + id_size + name_size;
-  if (end > kQcow2MaxSnapshotTableBytes) {
-    failed_ = true;
-    error_ = make_error(Errc::too_large,
-                        "Snapshot table is too big\n"
-                        "You can force-remove all {} overhanging snapshots with qemu-img check -r all",
-                        nb_snapshots_ - index_);
-    return error_;
-  }
+  if (end > kQcow2MaxSnapshotTableBytes)
+    return fail(make_error(Errc::too_large,
+                           "Snapshot table is too big\n"
+                           "You can force-remove all {} overhanging snapshots with qemu-img check -r all",
+                           nb_snapshots_ - index_));
 
   length_ = end;
   index_++;
@@ -107,7 +118,7 @@ Result<bool> Qcow2SnapshotReader::next(Qcow2Snapshot& out) {
 
 Result<void> Qcow2SnapshotReader::validate() const {
   Qcow2SnapshotReader copy = *this;
-  Qcow2Snapshot s;
+  Qcow2Snapshot s{};
   for (;;) {
     Result<bool> r = copy.next(s);
     if (r.is_error()) return r.error();
@@ -116,8 +127,8 @@ Result<void> Qcow2SnapshotReader::validate() const {
 }
 
 Result<void> Qcow2SnapshotReader::validate_l1(const Qcow2Snapshot& snapshot) const {
-  return validate_table(snapshot.l1_table_offset, snapshot.l1_size, 8, kQcow2MaxL1Bytes, cluster_size_,
-                        "Snapshot L1 table too large", "Snapshot L1 table offset invalid");
+  return validate_table(snapshot.l1_table_offset, snapshot.l1_size, qcow2::kL1EntrySize, qcow2::kMaxL1Bytes,
+                        cluster_size_, "Snapshot L1 table too large", "Snapshot L1 table offset invalid");
 }
 
 }  // namespace instar

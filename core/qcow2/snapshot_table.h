@@ -9,11 +9,10 @@
 
 namespace instar {
 
-inline constexpr uint32_t kQcow2MaxSnapshots = 65536;                  // QCOW_MAX_SNAPSHOTS
-inline constexpr uint64_t kQcow2SnapshotHeaderBytes = 40;              // fixed part of an entry
-inline constexpr uint32_t kQcow2MaxSnapshotExtraData = 1024;           // QCOW_MAX_SNAPSHOT_EXTRA_DATA
+inline constexpr uint32_t kQcow2MaxSnapshotExtraData = 1024;          // QCOW_MAX_SNAPSHOT_EXTRA_DATA
 inline constexpr uint64_t kQcow2MaxSnapshotTableBytes = 64ull << 20;  // QCOW_MAX_SNAPSHOTS_SIZE
-inline constexpr uint64_t kQcow2MaxL1Bytes = 32ull << 20;              // QCOW_MAX_L1_SIZE
+// qemu's block layer fails any read reaching past BDRV_MAX_LENGTH with EIO (INT64_MAX aligned down to 1 GiB).
+inline constexpr uint64_t kQemuMaxIoOffset = 0x7fffffffc0000000ull;
 
 struct Qcow2Snapshot {
   uint64_t l1_table_offset;
@@ -26,27 +25,26 @@ struct Qcow2Snapshot {
   uint64_t vm_state_size;  // the 32-bit field, or the 64-bit one from extra data when present
   uint64_t disk_size;      // from extra data; without it qemu uses the image's virtual size
   bool has_disk_size;
-  uint64_t icount;         // UINT64_MAX when absent; qemu treats -1 as absent
+  uint64_t icount;  // UINT64_MAX when absent; qemu treats -1 as absent
   bool has_icount;
   uint32_t extra_data_size;
 };
 
-// The header's table pointer, checked early in qemu's open (qcow2_validate_table):
-// "Snapshot table too large" (more than kQcow2MaxSnapshots entries) or "Snapshot table offset invalid".
-Result<void> validate_qcow2_snapshot_table_pointer(uint64_t snapshots_offset, uint32_t nb_snapshots,
-                                                   uint64_t cluster_size);
-
-// Reads nb_snapshots entries from `table`, the bytes at the (cluster-aligned) snapshots_offset.
-// The caller reads at most kQcow2MaxSnapshotTableBytes, clipped to the end of the file: bytes past
-// the end of `table` read as zero, as qemu's reads past the end of the file do. Each entry is
-// checked as qemu's qcow2_read_snapshots does when opening:
+// Reads nb_snapshots entries from `table`, the bytes at the (cluster-aligned) table_offset, the
+// header's snapshots_offset. The caller reads at most kQcow2MaxSnapshotTableBytes, clipped to the end
+// of the file: bytes past the end of `table` read as zero, as qemu's reads past the end of the file
+// do. Each entry is checked as qemu's qcow2_read_snapshots does when opening:
 //   "Too much extra metadata in snapshot table entry {}" (+ qemu's hint line),
-//   "Snapshot table is too big" (+ the hint "... all {} overhanging snapshots ...").
+//   "Snapshot table is too big" (+ the hint "... all {} overhanging snapshots ..."),
+//   "Failed to read snapshot table: Input/output error" (a read reaching past kQemuMaxIoOffset).
 // qemu reads the whole table before using any entry: drain next() (or call validate()) first.
 class Qcow2SnapshotReader {
  public:
-  Qcow2SnapshotReader(ByteSpan table, uint32_t nb_snapshots, uint64_t cluster_size)
-      : table_(table), nb_snapshots_(nb_snapshots), cluster_size_(cluster_size) {}
+  Qcow2SnapshotReader(ByteSpan table, uint32_t nb_snapshots, uint64_t cluster_size, uint64_t table_offset = 0)
+      : table_(table),
+        nb_snapshots_(nb_snapshots),
+        cluster_size_(cluster_size),
+        table_offset_(table_offset) {}
 
   // true with `out` filled, false after the last entry; an error repeats on every later call.
   Result<bool> next(Qcow2Snapshot& out);
@@ -63,9 +61,13 @@ class Qcow2SnapshotReader {
   Result<void> validate_l1(const Qcow2Snapshot& snapshot) const;
 
  private:
+  bool readable(uint64_t position, uint64_t length) const;
+  Result<bool> fail(Error error);
+
   ByteSpan table_;
   uint32_t nb_snapshots_;
   uint64_t cluster_size_;
+  uint64_t table_offset_;
   uint32_t index_ = 0;
   uint64_t length_ = 0;
   bool failed_ = false;
