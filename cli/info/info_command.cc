@@ -145,7 +145,8 @@ std::optional<ImageReport> inspect_image(const Program& program, const std::stri
     request.format = f;
   }
   set_name_tail(request, filename);
-  request.probe_order = program.profile.major >= 8 ? ProbeOrder::qemu_10_0 : ProbeOrder::qemu_7_2;
+  request.qemu_major = static_cast<uint16_t>(program.profile.major);
+  request.qemu_minor = static_cast<uint16_t>(program.profile.minor);
   std::string open_error;
   auto image = open_image_readonly(filename, open_error);
   if (!image) return fail(open_error);

@@ -18,8 +18,10 @@ struct Request {
   Operation operation = Operation::info;
   bool format_given = false;  // -f
   ImageFormat format = ImageFormat::raw;
-  // Which qemu's driver order breaks probe ties.
-  ProbeOrder probe_order = ProbeOrder::qemu_10_0;
+  // The qemu-img version whose behaviour to follow where versions differ
+  // (probe tie order, LUKS header checks).
+  uint16_t qemu_major = 10;
+  uint16_t qemu_minor = 0;
   // The last characters of the image's name as the user gave it: the dmg probe looks at its suffix.
   char name_tail[32] = {};
 };

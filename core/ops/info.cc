@@ -35,7 +35,7 @@ void run_info(const Request& request, const Devices& devices, Arena& scratch, Re
   }
   ImageFormat format = request.format;
   if (!request.format_given) {
-    auto probed = probe_device(*devices.image, request.name_tail, request.probe_order);
+    auto probed = probe_device(*devices.image, request.name_tail, request.qemu_major >= 8 ? ProbeOrder::qemu_10_0 : ProbeOrder::qemu_7_2);
     if (probed.is_error()) {
       write_error(out, probed.error());
       return;
@@ -48,7 +48,7 @@ void run_info(const Request& request, const Devices& devices, Arena& scratch, Re
       result = info_raw(*devices.image, out);
       break;
     case ImageFormat::qcow2:
-      result = qcow2::info(*devices.image, scratch, out);
+      result = qcow2::info(*devices.image, qcow2::QemuRules{request.qemu_major >= 10}, scratch, out);
       break;
     default: {
       char text[96];

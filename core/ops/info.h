@@ -3,6 +3,7 @@
 
 #include "core/base/arena.h"
 #include "core/ops/execute.h"
+#include "core/ops/info_qcow2_metadata.h"
 #include "core/record/record.h"
 
 namespace instar {
@@ -14,7 +15,7 @@ void write_error(RecordWriter& out, const Error& error);
 
 namespace qcow2 {
 // qcow2's part of info: opens the image as qemu's qcow2 driver does and reports it.
-Result<void> info(BlockDevice& image, Arena& scratch, RecordWriter& out);
+Result<void> info(BlockDevice& image, const QemuRules& rules, Arena& scratch, RecordWriter& out);
 }  // namespace qcow2
 
 }  // namespace instar

@@ -27,7 +27,7 @@ ByteSpan until_nul(ByteSpan s) {
 
 }  // namespace
 
-Result<void> info(BlockDevice& image, Arena& scratch, RecordWriter& out) {
+Result<void> info(BlockDevice& image, const QemuRules& rules, Arena& scratch, RecordWriter& out) {
   uint8_t header_bytes[kHeaderStructSize];
   INSTAR_TRY(read_zero_padded(image, 0, header_bytes, sizeof header_bytes));
   INSTAR_TRY_ASSIGN(h, parse_header(ByteSpan(header_bytes, sizeof header_bytes)));
@@ -45,13 +45,14 @@ Result<void> info(BlockDevice& image, Arena& scratch, RecordWriter& out) {
   INSTAR_TRY(validate_tables(h));
   INSTAR_TRY_ASSIGN(ext, parse_extensions(h, area));
 
+  // qemu opens the LUKS header while it walks the extensions.
+  INSTAR_TRY_ASSIGN(encryption, read_encryption(image, scratch, h, ext, rules));
+
   bool has_data_file = (h.incompatible_features & kIncompatDataFile) != 0;
   if (has_data_file && !ext.has_data_file) return make_error(Errc::invalid, "'data-file' is required for this image");
   bool data_file_raw = (h.autoclear_features & kAutoclearDataFileRaw) != 0;
   if (!has_data_file && data_file_raw) return make_error(Errc::invalid, "data-file-raw requires a data file");
 
-  // Encryption details come from the LUKS header the crypto extension points at.
-  INSTAR_TRY_ASSIGN(encryption, read_encryption(image, scratch, h, ext));
 
   ByteSpan backing_name;
   if (h.backing_file_offset != 0) {
