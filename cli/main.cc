@@ -10,8 +10,9 @@
 namespace {
 
 // qemu-img subcommands instar does not implement yet: a clear refusal, never a wrong answer.
-const char* const kPendingCommands[] = {"amend",  "bench",  "bitmap", "check", "commit",  "compare", "convert",
-                                        "create", "dd",     "map",    "measure", "rebase", "resize",  "snapshot"};
+const char* const kPendingCommands[] = {"amend",   "bench",   "bitmap", "check",   "commit",
+                                        "compare", "convert", "create", "dd",      "map",
+                                        "measure", "rebase",  "resize", "snapshot"};
 
 }  // namespace
 

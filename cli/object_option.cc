@@ -34,8 +34,10 @@ std::optional<std::string> check_object_option(const std::string& definition) {
     size_t eq = parts[i].find('=');
     if (eq == std::string::npos) {
       // The first item without '=' is the type ("secret,id=x").
-      if (i == 0) opts["qom-type"] = parts[i];
-      else opts[parts[i]] = "on";
+      if (i == 0)
+        opts["qom-type"] = parts[i];
+      else
+        opts[parts[i]] = "on";
     } else {
       opts[parts[i].substr(0, eq)] = parts[i].substr(eq + 1);
     }

@@ -82,7 +82,8 @@ std::optional<std::string> run_version(const std::string& binary) {
   std::string text;
   char buf[512];
   ssize_t n;
-  while ((n = read(pipefd[0], buf, sizeof buf)) > 0 && text.size() < 4096) text.append(buf, static_cast<size_t>(n));
+  while ((n = read(pipefd[0], buf, sizeof buf)) > 0 && text.size() < 4096)
+    text.append(buf, static_cast<size_t>(n));
   close(pipefd[0]);
   int status;
   waitpid(pid, &status, 0);
@@ -99,8 +100,8 @@ std::optional<std::string> installed_version() {
   struct stat st;
   if (stat(binary->c_str(), &st) != 0) return std::nullopt;
   std::ostringstream key;
-  key << *binary << ' ' << st.st_dev << ' ' << st.st_ino << ' ' << st.st_size << ' ' << st.st_mtim.tv_sec << '.'
-      << st.st_mtim.tv_nsec;
+  key << *binary << ' ' << st.st_dev << ' ' << st.st_ino << ' ' << st.st_size << ' ' << st.st_mtim.tv_sec
+      << '.' << st.st_mtim.tv_nsec;
   std::string cache = cache_file();
   if (!cache.empty()) {
     std::ifstream in(cache);

@@ -48,7 +48,8 @@ Result<DecodedRecord> decode_record(ByteSpan bytes) {
     uint16_t tag;
     uint8_t kind;
     uint32_t length;
-    if (!r.read_u16_le(tag) || !r.read_u8(kind) || !r.read_u32_le(length)) return bad("result record truncated");
+    if (!r.read_u16_le(tag) || !r.read_u8(kind) || !r.read_u32_le(length))
+      return bad("result record truncated");
     ByteSpan payload;
     if (!r.read_bytes(length, payload)) return bad("result record field truncated");
     RecordField field;

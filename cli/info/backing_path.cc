@@ -18,7 +18,8 @@ bool is_absolute(const std::string& path) {
   if (path[0] == '/') return true;
   // "proto:/x" counts as absolute too.
   size_t colon = path.find(':');
-  return colon != std::string::npos && has_protocol(path) && colon + 1 < path.size() && path[colon + 1] == '/';
+  return colon != std::string::npos && has_protocol(path) && colon + 1 < path.size() &&
+         path[colon + 1] == '/';
 }
 
 }  // namespace

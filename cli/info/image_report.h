@@ -68,6 +68,7 @@ struct RecordError {
 };
 
 // Fills the record-derived part of `report`; returns the operation's error if the record carries one.
-Result<void> report_from_record(const DecodedRecord& record, ImageReport& report, std::optional<RecordError>& error);
+Result<void> report_from_record(const DecodedRecord& record, ImageReport& report,
+                                std::optional<RecordError>& error);
 
 }  // namespace instar::cli

@@ -30,7 +30,8 @@ struct InfoOptions {
 };
 
 // Returns nullopt after printing the error; `status` is the exit status then.
-std::optional<InfoOptions> parse_options(const Program& program, const std::vector<std::string>& args, int& status) {
+std::optional<InfoOptions> parse_options(const Program& program, const std::vector<std::string>& args,
+                                         int& status) {
   bool modern = program.profile.getopt_messages();
   // 9.2+ names the program "<argv0> info" in getopt's own messages.
   std::string argv0 = modern ? program.argv0 + " info" : program.argv0;
@@ -89,7 +90,8 @@ std::optional<InfoOptions> parse_options(const Program& program, const std::vect
         break;  // instar never takes image locks; sharing is implied
       case kOptOutput:
         if (modern && std::string(optarg) != "human" && std::string(optarg) != "json") {
-          usage_error(program, "info", "--output expects 'human' or 'json' not '" + std::string(optarg) + "'");
+          usage_error(program, "info",
+                      "--output expects 'human' or 'json' not '" + std::string(optarg) + "'");
           return std::nullopt;
         }
         opts.output = optarg;
@@ -124,7 +126,8 @@ std::optional<InfoOptions> parse_options(const Program& program, const std::vect
 // probing looks at a ".dmg" suffix of a name longer than four characters.
 void set_name_tail(Request& request, const std::string& path) {
   std::string base = path;
-  if (base.size() >= sizeof request.name_tail) base = base.substr(base.size() - (sizeof request.name_tail - 1));
+  if (base.size() >= sizeof request.name_tail)
+    base = base.substr(base.size() - (sizeof request.name_tail - 1));
   for (size_t i = 0; i < base.size(); i++) request.name_tail[i] = base[i];
   request.name_tail[base.size()] = '\0';
 }
@@ -163,7 +166,8 @@ std::optional<ImageReport> inspect_image(const Program& program, const std::stri
   report.actual_size = image->allocated;
   report.file_length = image->length;
   if (report.backing_name) report.full_backing_name = combine_backing_path(filename, *report.backing_name);
-  for (const auto& w : report.warnings) std::fprintf(stderr, "%s: warning: %s\n", program.name.c_str(), w.c_str());
+  for (const auto& w : report.warnings)
+    std::fprintf(stderr, "%s: warning: %s\n", program.name.c_str(), w.c_str());
   return report;
 }
 

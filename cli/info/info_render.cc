@@ -122,11 +122,11 @@ std::string snapshot_line(const SnapshotReport* s, const Profile& profile) {
   bool v2 = profile.snapshot_columns_v2();
   if (s == nullptr) {
     if (v2)
-      std::snprintf(line, sizeof line, "%-7s %-16s %8s %19s %15s %10s", "ID", "TAG", "VM_SIZE", "DATE", "VM_CLOCK",
-                    "ICOUNT");
+      std::snprintf(line, sizeof line, "%-7s %-16s %8s %19s %15s %10s", "ID", "TAG", "VM_SIZE", "DATE",
+                    "VM_CLOCK", "ICOUNT");
     else
-      std::snprintf(line, sizeof line, "%-10s%-17s%8s%20s%13s%11s", "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK",
-                    "ICOUNT");
+      std::snprintf(line, sizeof line, "%-10s%-17s%8s%20s%13s%11s", "ID", "TAG", "VM SIZE", "DATE",
+                    "VM CLOCK", "ICOUNT");
     return line;
   }
   // qemu copies id and name into fixed buffers (128 and 256 bytes) before printing.
@@ -140,9 +140,9 @@ std::string snapshot_line(const SnapshotReport* s, const Profile& profile) {
   strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
   uint64_t secs = s->vm_clock_nsec / 1000000000;
   char clock[64];
-  std::snprintf(clock, sizeof clock, v2 ? "%04d:%02d:%02d.%03d" : "%02d:%02d:%02d.%03d", static_cast<int>(secs / 3600),
-                static_cast<int>((secs / 60) % 60), static_cast<int>(secs % 60),
-                static_cast<int>((s->vm_clock_nsec / 1000000) % 1000));
+  std::snprintf(clock, sizeof clock, v2 ? "%04d:%02d:%02d.%03d" : "%02d:%02d:%02d.%03d",
+                static_cast<int>(secs / 3600), static_cast<int>((secs / 60) % 60),
+                static_cast<int>(secs % 60), static_cast<int>((s->vm_clock_nsec / 1000000) % 1000));
   char icount[32] = "";
   if (s->icount && *s->icount != UINT64_MAX)
     std::snprintf(icount, sizeof icount, "%" PRId64, static_cast<int64_t>(*s->icount));
@@ -151,17 +151,17 @@ std::string snapshot_line(const SnapshotReport* s, const Profile& profile) {
   std::string size = size_to_str(s->vm_state_size);
   std::string out;
   if (v2)
-    out.resize(std::snprintf(nullptr, 0, "%-7s %-16s %8s %19s %15s %10s", id.c_str(), name.c_str(), size.c_str(),
-                             date, clock, icount));
+    out.resize(std::snprintf(nullptr, 0, "%-7s %-16s %8s %19s %15s %10s", id.c_str(), name.c_str(),
+                             size.c_str(), date, clock, icount));
   else
-    out.resize(std::snprintf(nullptr, 0, "%-9s %-16s %8s%20s%13s%11s", id.c_str(), name.c_str(), size.c_str(), date,
-                             clock, icount));
+    out.resize(std::snprintf(nullptr, 0, "%-9s %-16s %8s%20s%13s%11s", id.c_str(), name.c_str(), size.c_str(),
+                             date, clock, icount));
   if (v2)
     std::snprintf(out.data(), out.size() + 1, "%-7s %-16s %8s %19s %15s %10s", id.c_str(), name.c_str(),
                   size.c_str(), date, clock, icount);
   else
-    std::snprintf(out.data(), out.size() + 1, "%-9s %-16s %8s%20s%13s%11s", id.c_str(), name.c_str(), size.c_str(),
-                  date, clock, icount);
+    std::snprintf(out.data(), out.size() + 1, "%-9s %-16s %8s%20s%13s%11s", id.c_str(), name.c_str(),
+                  size.c_str(), date, clock, icount);
   return out;
 }
 

@@ -26,7 +26,9 @@ struct Error {
   uint64_t detail2 = 0;  // a second "{}", when the message has one
 };
 
-inline constexpr Error make_error(Errc code, const char* message) { return Error{code, message, 0, false, 0}; }
+inline constexpr Error make_error(Errc code, const char* message) {
+  return Error{code, message, 0, false, 0};
+}
 inline constexpr Error make_error(Errc code, const char* message, uint64_t detail) {
   return Error{code, message, detail, true, 0};
 }
@@ -42,7 +44,7 @@ namespace detail {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(const T& value) : value_(value), ok_(true) {}  // NOLINT(google-explicit-constructor)
+  Result(const T& value) : value_(value), ok_(true) {}       // NOLINT(google-explicit-constructor)
   Result(const Error& error) : error_(error), ok_(false) {}  // NOLINT(google-explicit-constructor)
 
   bool is_ok() const { return ok_; }
@@ -89,14 +91,14 @@ inline Result<void> ok() { return Result<void>(); }
 }  // namespace instar
 
 // Propagate an error from an expression yielding Result<...>.
-#define INSTAR_TRY(expr)                                         \
-  do {                                                           \
-    auto instar_try_result_ = (expr);                            \
+#define INSTAR_TRY(expr)                                                  \
+  do {                                                                    \
+    auto instar_try_result_ = (expr);                                     \
     if (instar_try_result_.is_error()) return instar_try_result_.error(); \
   } while (0)
 
 // Bind the value of a Result<T> expression to `var`, or propagate its error.
-#define INSTAR_TRY_ASSIGN(var, expr)                             \
-  auto var##_result_ = (expr);                                   \
-  if (var##_result_.is_error()) return var##_result_.error();    \
+#define INSTAR_TRY_ASSIGN(var, expr)                          \
+  auto var##_result_ = (expr);                                \
+  if (var##_result_.is_error()) return var##_result_.error(); \
   auto var = var##_result_.value()

@@ -16,7 +16,8 @@ namespace instar {
 inline Result<void> validate_table(uint64_t offset, uint64_t entries, uint64_t entry_size, uint64_t max_bytes,
                                    uint64_t alignment, const char* too_big_message,
                                    const char* unaligned_message) {
-  if (entry_size == 0 || entries > max_bytes / entry_size) return make_error(Errc::too_large, too_big_message);
+  if (entry_size == 0 || entries > max_bytes / entry_size)
+    return make_error(Errc::too_large, too_big_message);
   uint64_t bytes = entries * entry_size;
   if (!is_aligned(offset, alignment)) return make_error(Errc::invalid, unaligned_message);
   // Signed INT64_MAX bounds even unsigned fields: offsets end up in signed arithmetic.

@@ -13,7 +13,8 @@ class MemoryBlockDevice final : public BlockDevice {
   // Read-only view.
   MemoryBlockDevice(const uint8_t* data, size_t size) : data_(const_cast<uint8_t*>(data)), size_(size) {}
   // Writable view when `writable` is true.
-  MemoryBlockDevice(uint8_t* data, size_t size, bool writable) : data_(data), size_(size), writable_(writable) {}
+  MemoryBlockDevice(uint8_t* data, size_t size, bool writable)
+      : data_(data), size_(size), writable_(writable) {}
 
   uint64_t size() const override { return size_; }
   Result<void> read(uint64_t offset, void* buffer, size_t length) override;

@@ -35,7 +35,8 @@ void run_info(const Request& request, const Devices& devices, Arena& scratch, Re
   }
   ImageFormat format = request.format;
   if (!request.format_given) {
-    auto probed = probe_device(*devices.image, request.name_tail, request.qemu_major >= 8 ? ProbeOrder::qemu_10_0 : ProbeOrder::qemu_7_2);
+    auto probed = probe_device(*devices.image, request.name_tail,
+                               request.qemu_major >= 8 ? ProbeOrder::qemu_10_0 : ProbeOrder::qemu_7_2);
     if (probed.is_error()) {
       write_error(out, probed.error());
       return;

@@ -49,10 +49,10 @@ Result<void> info(BlockDevice& image, const QemuRules& rules, Arena& scratch, Re
   INSTAR_TRY_ASSIGN(encryption, read_encryption(image, scratch, h, ext, rules));
 
   bool has_data_file = (h.incompatible_features & kIncompatDataFile) != 0;
-  if (has_data_file && !ext.has_data_file) return make_error(Errc::invalid, "'data-file' is required for this image");
+  if (has_data_file && !ext.has_data_file)
+    return make_error(Errc::invalid, "'data-file' is required for this image");
   bool data_file_raw = (h.autoclear_features & kAutoclearDataFileRaw) != 0;
   if (!has_data_file && data_file_raw) return make_error(Errc::invalid, "data-file-raw requires a data file");
-
 
   ByteSpan backing_name;
   if (h.backing_file_offset != 0) {
@@ -91,11 +91,12 @@ Result<void> info(BlockDevice& image, const QemuRules& rules, Arena& scratch, Re
   write_bitmaps(bitmaps, out);
   if (ext.bitmaps_ignored) {
     out.put_string(kTagWarning,
-                   h.version < 3 ? "This qcow2 v2 image contains bitmaps, but they may have been modified by a "
-                                   "program without persistent bitmap support; so now they must all be "
-                                   "considered inconsistent"
-                                 : "a program lacking bitmap support modified this file, so all bitmaps are now "
-                                   "considered inconsistent");
+                   h.version < 3
+                       ? "This qcow2 v2 image contains bitmaps, but they may have been modified by a "
+                         "program without persistent bitmap support; so now they must all be "
+                         "considered inconsistent"
+                       : "a program lacking bitmap support modified this file, so all bitmaps are now "
+                         "considered inconsistent");
   }
   return ok();
 }

@@ -70,7 +70,8 @@ Result<BitmapView> read_bitmap_directory(BlockDevice& image, Arena& scratch, con
   view.cluster_size = h.cluster_size();
   view.disk_size = h.size / 512 * 512;
   view.listed = h.version >= 3;
-  INSTAR_TRY_ASSIGN(dir, read_clipped(image, scratch, ext.bitmaps.directory_offset, ext.bitmaps.directory_size));
+  INSTAR_TRY_ASSIGN(dir,
+                    read_clipped(image, scratch, ext.bitmaps.directory_offset, ext.bitmaps.directory_size));
   view.directory = dir;
   Qcow2BitmapReader reader(view.directory, view.extension, view.cluster_size, view.disk_size);
   Qcow2Bitmap bitmap;

@@ -34,8 +34,8 @@ struct BitmapView {
   bool listed = false;  // qemu lists bitmaps for version 3 images only
 };
 
-Result<EncryptionView> read_encryption(BlockDevice& image, Arena& scratch, const Header& h, const Extensions& ext,
-                                       const QemuRules& rules);
+Result<EncryptionView> read_encryption(BlockDevice& image, Arena& scratch, const Header& h,
+                                       const Extensions& ext, const QemuRules& rules);
 Result<SnapshotView> read_snapshot_table(BlockDevice& image, Arena& scratch, const Header& h);
 Result<BitmapView> read_bitmap_directory(BlockDevice& image, Arena& scratch, const Header& h,
                                          const Extensions& ext);

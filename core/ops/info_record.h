@@ -17,15 +17,15 @@ enum CommonTag : uint16_t {
 };
 
 enum InfoTag : uint16_t {
-  kInfoFormat = 100,           // driver name
+  kInfoFormat = 100,  // driver name
   kInfoVirtualSize = 101,
-  kInfoClusterSize = 102,      // absent for formats without clusters
+  kInfoClusterSize = 102,  // absent for formats without clusters
   kInfoEncrypted = 103,
   kInfoDirty = 104,
-  kInfoBackingName = 105,      // as stored in the image
+  kInfoBackingName = 105,  // as stored in the image
   kInfoBackingFormat = 106,
-  kInfoDataFileName = 107,     // the external data file extension
-  kInfoDataFileRequired = 108, // the data-file incompatible bit: the host must open it
+  kInfoDataFileName = 107,      // the external data file extension
+  kInfoDataFileRequired = 108,  // the data-file incompatible bit: the host must open it
   kInfoDataFileRaw = 109,
   kInfoQcow2Version = 110,
   kInfoCompressionType = 111,  // 0 zlib, 1 zstd
@@ -48,7 +48,7 @@ enum InfoTag : uint16_t {
   kInfoBitmapGranularity = 302,
   kInfoBitmapFlags = 303,  // bit 0 in-use, bit 1 auto
 
-  kInfoEncryption = 400,  // group
+  kInfoEncryption = 400,        // group
   kInfoEncryptionFormat = 401,  // "aes" or "luks"
   kInfoLuksCipherAlg = 402,
   kInfoLuksCipherMode = 403,

@@ -37,8 +37,10 @@ Result<Header> parse_header(ByteSpan bytes) {
     h.header_length = load_u32_be(bytes, 100);
     if (h.header_length < kV3MinHeaderLength) return make_error(Errc::invalid, "qcow2 header too short");
   }
-  if (h.header_length > h.cluster_size()) return make_error(Errc::invalid, "qcow2 header exceeds cluster size");
-  if (h.backing_file_offset > h.cluster_size()) return make_error(Errc::invalid, "Invalid backing file offset");
+  if (h.header_length > h.cluster_size())
+    return make_error(Errc::invalid, "qcow2 header exceeds cluster size");
+  if (h.backing_file_offset > h.cluster_size())
+    return make_error(Errc::invalid, "Invalid backing file offset");
   // The compression type byte exists only in headers long enough to hold it.
   h.compression_type = h.header_length > 104 ? bytes[104] : kCompressionZlib;
   if (h.compression_type != kCompressionZlib && h.compression_type != kCompressionZstd)
@@ -73,8 +75,9 @@ Result<void> validate_tables(const Header& h) {
   uint64_t cluster = h.cluster_size();
   if (h.refcount_table_clusters == 0)
     return make_error(Errc::invalid, "Image does not contain a reference count table");
-  INSTAR_TRY(validate_table(h.refcount_table_offset, h.refcount_table_clusters, cluster, kMaxRefcountTableBytes,
-                            cluster, "Reference count table too large", "Reference count table offset invalid"));
+  INSTAR_TRY(validate_table(h.refcount_table_offset, h.refcount_table_clusters, cluster,
+                            kMaxRefcountTableBytes, cluster, "Reference count table too large",
+                            "Reference count table offset invalid"));
   INSTAR_TRY(validate_table(h.snapshots_offset, h.nb_snapshots, kSnapshotHeaderSize,
                             kSnapshotHeaderSize * kMaxSnapshots, cluster, "Snapshot table too large",
                             "Snapshot table offset invalid"));
@@ -116,14 +119,16 @@ Result<void> walk_extensions(const Header& h, ByteSpan area, Extensions& ext) {
         break;
       case kExtCryptoHeader:
         if (h.crypt_method != kCryptLuks)
-          return make_error(Errc::invalid, "CRYPTO header extension only expected with LUKS encryption method");
+          return make_error(Errc::invalid,
+                            "CRYPTO header extension only expected with LUKS encryption method");
         if (len != 16)
           return make_error(Errc::invalid, "CRYPTO header extension size {}, but expected size 16", len);
         ext.has_crypto_header = true;
         ext.crypto_header.offset = load_u64_be(data, 0);
         ext.crypto_header.length = load_u64_be(data, 8);
         if (ext.crypto_header.offset % h.cluster_size() != 0)
-          return make_error(Errc::invalid, "Encryption header offset '{}' is not a multiple of cluster size '{}'",
+          return make_error(Errc::invalid,
+                            "Encryption header offset '{}' is not a multiple of cluster size '{}'",
                             ext.crypto_header.offset, h.cluster_size());
         break;
       case kExtBitmaps: {
@@ -132,22 +137,25 @@ Result<void> walk_extensions(const Header& h, ByteSpan area, Extensions& ext) {
           ext.bitmaps_ignored = true;
           break;
         }
-        if (load_u32_be(data, 4) != 0) return make_error(Errc::invalid, "bitmaps_ext: Reserved field is not zero");
+        if (load_u32_be(data, 4) != 0)
+          return make_error(Errc::invalid, "bitmaps_ext: Reserved field is not zero");
         BitmapsExtension b;
         b.nb_bitmaps = load_u32_be(data, 0);
         b.directory_size = load_u64_be(data, 8);
         b.directory_offset = load_u64_be(data, 16);
         if (b.nb_bitmaps > kMaxBitmaps)
-          return make_error(Errc::invalid,
-                            "bitmaps_ext: Image has {} bitmaps, exceeding the QEMU supported maximum of 65535",
-                            b.nb_bitmaps);
+          return make_error(
+              Errc::invalid,
+              "bitmaps_ext: Image has {} bitmaps, exceeding the QEMU supported maximum of 65535",
+              b.nb_bitmaps);
         if (b.nb_bitmaps == 0) return make_error(Errc::invalid, "found bitmaps extension with zero bitmaps");
         if (!is_aligned(b.directory_offset, h.cluster_size()))
           return make_error(Errc::invalid, "bitmaps_ext: invalid bitmap directory offset");
         if (b.directory_size > kMaxBitmapDirectoryBytes)
-          return make_error(Errc::invalid,
-                            "bitmaps_ext: bitmap directory size ({}) exceeds the maximum supported size (67107840)",
-                            b.directory_size);
+          return make_error(
+              Errc::invalid,
+              "bitmaps_ext: bitmap directory size ({}) exceeds the maximum supported size (67107840)",
+              b.directory_size);
         ext.has_bitmaps = true;
         ext.bitmaps = b;
         break;

@@ -12,7 +12,8 @@ namespace instar::qcow2 {
 inline constexpr uint32_t kMagic = 0x514649fb;  // "QFI\xfb"
 inline constexpr uint32_t kMinClusterBits = 9;
 inline constexpr uint32_t kMaxClusterBits = 21;
-inline constexpr size_t kHeaderStructSize = 112;  // what qemu reads first (v3 fields + compression type + padding)
+inline constexpr size_t kHeaderStructSize =
+    112;  // what qemu reads first (v3 fields + compression type + padding)
 inline constexpr uint32_t kV2HeaderLength = 72;
 inline constexpr uint32_t kV3MinHeaderLength = 104;
 inline constexpr uint64_t kMaxRefcountTableBytes = 8ull << 20;
@@ -100,8 +101,8 @@ struct Extensions {
   ByteSpan feature_table;  // 48-byte entries
   bool has_crypto_header = false;
   CryptoHeaderExtension crypto_header;
-  bool has_bitmaps = false;       // a usable bitmaps extension (autoclear bit set)
-  bool bitmaps_ignored = false;   // present, but the autoclear bit says another program touched it
+  bool has_bitmaps = false;      // a usable bitmaps extension (autoclear bit set)
+  bool bitmaps_ignored = false;  // present, but the autoclear bit says another program touched it
   BitmapsExtension bitmaps;
   bool has_data_file = false;
   ByteSpan data_file;

@@ -307,7 +307,8 @@ Case parse_case(std::string_view json_text) {
     throw CaseError(std::string("not valid JSON: ") + e.what());
   }
   require_object(root, "case");
-  require_only_keys(root, "", {"name", "description", "divergence", "profiles", "env", "setup", "operations", "compare"});
+  require_only_keys(
+      root, "", {"name", "description", "divergence", "profiles", "env", "setup", "operations", "compare"});
 
   Case c;
   c.name = read_string(require_key(root, "", "name"), "name");
@@ -315,7 +316,8 @@ Case parse_case(std::string_view json_text) {
   c.description = read_nonempty_string(require_key(root, "", "description"), "description");
   if (auto it = root.find("divergence"); it != root.end()) {
     c.divergence = read_nonempty_string(*it, "divergence");
-    if (!is_case_name(c.divergence)) fail("divergence", "\"" + c.divergence + "\" is not kebab-case ([a-z0-9.-])");
+    if (!is_case_name(c.divergence))
+      fail("divergence", "\"" + c.divergence + "\" is not kebab-case ([a-z0-9.-])");
   }
 
   if (auto it = root.find("profiles"); it != root.end()) {

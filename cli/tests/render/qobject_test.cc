@@ -14,8 +14,8 @@ std::vector<std::string> keys_in_order(const QObject& dict) {
 // The orders below are what qemu-img 7.2 prints for `info --output=json`.
 TEST(QDictOrder, ImageInfoKeys) {
   QObject o = QObject::dict();
-  for (const char* k : {"filename", "format", "dirty-flag", "actual-size", "virtual-size", "cluster-size",
-                        "format-specific"})
+  for (const char* k :
+       {"filename", "format", "dirty-flag", "actual-size", "virtual-size", "cluster-size", "format-specific"})
     o.put(k, QObject::integer(0));
   EXPECT_EQ(keys_in_order(o), (std::vector<std::string>{"virtual-size", "filename", "cluster-size", "format",
                                                         "actual-size", "format-specific", "dirty-flag"}));
@@ -23,7 +23,8 @@ TEST(QDictOrder, ImageInfoKeys) {
 
 TEST(QDictOrder, Qcow2SpecificKeys) {
   QObject o = QObject::dict();
-  for (const char* k : {"compat", "extended-l2", "lazy-refcounts", "corrupt", "refcount-bits", "compression-type"})
+  for (const char* k :
+       {"compat", "extended-l2", "lazy-refcounts", "corrupt", "refcount-bits", "compression-type"})
     o.put(k, QObject::integer(0));
   EXPECT_EQ(keys_in_order(o), (std::vector<std::string>{"compat", "compression-type", "lazy-refcounts",
                                                         "refcount-bits", "corrupt", "extended-l2"}));
