@@ -1,6 +1,8 @@
 // bitmap_directory.cc: bitmap directory entries, checked in qemu's order with qemu's arithmetic.
 #include "core/qcow2/bitmap_directory.h"
 
+#include "core/base/padded.h"
+
 namespace instar {
 namespace {
 
@@ -22,29 +24,7 @@ constexpr uint32_t kMaxNameSize = 1023;
 constexpr uint32_t kReservedFlags = 0xfffffffcu;
 constexpr uint8_t kTypeDirtyTracking = 1;
 
-// qemu's block layer fails reads reaching past BDRV_MAX_LENGTH (INT64_MAX aligned down to 1 GiB).
-constexpr uint64_t kBdrvMaxLength = 0x7fffffffc0000000ull;
-
 constexpr const char* kConstraints = "Bitmap doesn't satisfy the constraints";
-
-uint64_t load_be_padded(ByteSpan s, uint64_t offset, size_t width) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < width; i++) {
-    uint64_t at = offset + i;
-    v = (v << 8) | (at < s.size ? s.data[at] : 0);
-  }
-  return v;
-}
-
-// What "%.*s" prints of `length` bytes at `offset`: up to the first NUL (the zero padding past the
-// end of `s` is one).
-ByteSpan c_string_at(ByteSpan s, uint64_t offset, uint64_t length) {
-  if (offset >= s.size) return ByteSpan(s.data + s.size, 0);
-  ByteSpan field = s.subspan(static_cast<size_t>(offset), static_cast<size_t>(length));
-  size_t n = 0;
-  while (n < field.size && field[n] != 0) n++;
-  return field.subspan(0, n);
-}
 
 // qemu's dir_entry_size(): an int sum rounded up to 8, so a huge extra_data_size wraps (qemu is
 // built with -fwrapv) and can step backwards.
@@ -85,7 +65,7 @@ Result<bool> Qcow2BitmapReader::next(Qcow2Bitmap& out) {
     if (dir_size_ == 0) return fail(make_error(Errc::invalid, "Requested bitmap directory size is zero"));
     if (dir_size_ > qcow2::kMaxBitmapDirectoryBytes)
       return fail(make_error(Errc::too_large, "Requested bitmap directory size is too big"));
-    if (dir_offset_ > kBdrvMaxLength || dir_size_ > kBdrvMaxLength - dir_offset_)
+    if (dir_offset_ > kQemuMaxIoOffset || dir_size_ > kQemuMaxIoOffset - dir_offset_)
       return fail(make_error(Errc::io, "Failed to read bitmap directory: Input/output error"));
     dir_ = dir_.subspan(0, static_cast<size_t>(dir_size_));
   }

@@ -1,6 +1,7 @@
 // snapshot_table.cc: qcow2 snapshot table entries, with qemu's limits and zero-filled tail.
 #include "core/qcow2/snapshot_table.h"
 
+#include "core/base/padded.h"
 #include "core/base/table.h"
 #include "core/qcow2/header.h"
 
@@ -22,26 +23,6 @@ constexpr uint64_t kExtraVmStateSizeLarge = 0;
 constexpr uint64_t kExtraDiskSize = 8;
 constexpr uint64_t kExtraIcount = 16;
 constexpr uint64_t kKnownExtraBytes = 24;  // what qemu reads as known fields
-
-// Big-endian load where bytes past the end of `s` read as zero (a read past the end of the file).
-uint64_t load_be_padded(ByteSpan s, uint64_t offset, size_t width) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < width; i++) {
-    uint64_t at = offset + i;
-    v = (v << 8) | (at < s.size ? s.data[at] : 0);
-  }
-  return v;
-}
-
-// The C string qemu gets from `length` bytes at `offset`: cut at the first NUL, and at the end of
-// `s` (the zero padding beyond it ends the string there).
-ByteSpan c_string_at(ByteSpan s, uint64_t offset, uint64_t length) {
-  if (offset >= s.size) return ByteSpan(s.data + s.size, 0);
-  ByteSpan field = s.subspan(static_cast<size_t>(offset), static_cast<size_t>(length));
-  size_t n = 0;
-  while (n < field.size && field[n] != 0) n++;
-  return field.subspan(0, n);
-}
 
 }  // namespace
 

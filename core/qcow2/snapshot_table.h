@@ -5,15 +5,13 @@
 #include <stdint.h>
 
 #include "core/base/bytes.h"
+#include "core/base/padded.h"
 #include "core/base/result.h"
 
 namespace instar {
 
-inline constexpr uint32_t kQcow2MaxSnapshotExtraData = 1024;          // QCOW_MAX_SNAPSHOT_EXTRA_DATA
-inline constexpr uint64_t kQcow2MaxSnapshotTableBytes = 64ull << 20;  // QCOW_MAX_SNAPSHOTS_SIZE
-// qemu's block layer fails any read reaching past BDRV_MAX_LENGTH with EIO (INT64_MAX aligned down to 1 GiB).
-inline constexpr uint64_t kQemuMaxIoOffset = 0x7fffffffc0000000ull;
-
+inline constexpr uint32_t kQcow2MaxSnapshotExtraData = 1024;  // QCOW_MAX_SNAPSHOT_EXTRA_DATA
+inline constexpr uint64_t kQcow2MaxSnapshotTableBytes = 64ull << 20;
 struct Qcow2Snapshot {
   uint64_t l1_table_offset;
   uint32_t l1_size;
