@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <cinttypes>
+#include <cstdarg>
 #include <cstdio>
 
 #include "cli/render/size.h"
@@ -117,17 +118,28 @@ QObject file_child_qobject(const ImageReport& r) {
   return child;
 }
 
+// printf into a std::string (the formats are qemu's own, so they stay printf formats).
+[[gnu::format(printf, 1, 2)]] std::string printf_string(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  va_list again;
+  va_copy(again, args);
+  int n = std::vsnprintf(nullptr, 0, format, args);
+  va_end(args);
+  std::string out(n > 0 ? static_cast<size_t>(n) : 0, '\0');
+  std::vsnprintf(out.data(), out.size() + 1, format, again);
+  va_end(again);
+  return out;
+}
+
+// bdrv_snapshot_dump(): the header row (s == nullptr) or one snapshot, without the newline.
 std::string snapshot_line(const SnapshotReport* s, const Profile& profile) {
-  char line[512];
   bool v2 = profile.snapshot_columns_v2();
   if (s == nullptr) {
-    if (v2)
-      std::snprintf(line, sizeof line, "%-7s %-16s %8s %19s %15s %10s", "ID", "TAG", "VM_SIZE", "DATE",
-                    "VM_CLOCK", "ICOUNT");
-    else
-      std::snprintf(line, sizeof line, "%-10s%-17s%8s%20s%13s%11s", "ID", "TAG", "VM SIZE", "DATE",
-                    "VM CLOCK", "ICOUNT");
-    return line;
+    return v2 ? printf_string("%-7s %-16s %8s %19s %15s %10s", "ID", "TAG", "VM_SIZE", "DATE", "VM_CLOCK",
+                              "ICOUNT")
+              : printf_string("%-10s%-17s%8s%20s%13s%11s", "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK",
+                              "ICOUNT");
   }
   // qemu copies id and name into fixed buffers (128 and 256 bytes) before printing.
   std::string id = s->id.substr(0, 127), name = s->name.substr(0, 255);
@@ -139,30 +151,16 @@ std::string snapshot_line(const SnapshotReport* s, const Profile& profile) {
   char date[64];
   strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
   uint64_t secs = s->vm_clock_nsec / 1000000000;
-  char clock[64];
-  std::snprintf(clock, sizeof clock, v2 ? "%04d:%02d:%02d.%03d" : "%02d:%02d:%02d.%03d",
-                static_cast<int>(secs / 3600), static_cast<int>((secs / 60) % 60),
-                static_cast<int>(secs % 60), static_cast<int>((s->vm_clock_nsec / 1000000) % 1000));
-  char icount[32] = "";
-  if (s->icount && *s->icount != UINT64_MAX)
-    std::snprintf(icount, sizeof icount, "%" PRId64, static_cast<int64_t>(*s->icount));
-  else if (v2)
-    std::snprintf(icount, sizeof icount, "--");
+  std::string clock =
+      printf_string(v2 ? "%04d:%02d:%02d.%03d" : "%02d:%02d:%02d.%03d", static_cast<int>(secs / 3600),
+                    static_cast<int>((secs / 60) % 60), static_cast<int>(secs % 60),
+                    static_cast<int>((s->vm_clock_nsec / 1000000) % 1000));
+  std::string icount = s->icount ? std::to_string(static_cast<int64_t>(*s->icount)) : v2 ? "--" : "";
   std::string size = size_to_str(s->vm_state_size);
-  std::string out;
-  if (v2)
-    out.resize(std::snprintf(nullptr, 0, "%-7s %-16s %8s %19s %15s %10s", id.c_str(), name.c_str(),
-                             size.c_str(), date, clock, icount));
-  else
-    out.resize(std::snprintf(nullptr, 0, "%-9s %-16s %8s%20s%13s%11s", id.c_str(), name.c_str(), size.c_str(),
-                             date, clock, icount));
-  if (v2)
-    std::snprintf(out.data(), out.size() + 1, "%-7s %-16s %8s %19s %15s %10s", id.c_str(), name.c_str(),
-                  size.c_str(), date, clock, icount);
-  else
-    std::snprintf(out.data(), out.size() + 1, "%-9s %-16s %8s%20s%13s%11s", id.c_str(), name.c_str(),
-                  size.c_str(), date, clock, icount);
-  return out;
+  return v2 ? printf_string("%-7s %-16s %8s %19s %15s %10s", id.c_str(), name.c_str(), size.c_str(), date,
+                            clock.c_str(), icount.c_str())
+            : printf_string("%-9s %-16s %8s%20s%13s%11s", id.c_str(), name.c_str(), size.c_str(), date,
+                            clock.c_str(), icount.c_str());
 }
 
 std::string disk_size_text(const std::optional<uint64_t>& actual) {
@@ -201,11 +199,10 @@ QObject image_info_qobject(const ImageReport& r, const Profile& profile) {
 
 std::string render_info_human(const ImageReport& r, const Profile& profile) {
   std::string out;
-  char line[256];
   out += "image: " + r.filename + "\n";
   out += "file format: " + r.format + "\n";
-  std::snprintf(line, sizeof line, " (%" PRId64 " bytes)\n", static_cast<int64_t>(r.virtual_size));
-  out += "virtual size: " + size_to_str(r.virtual_size) + line;
+  out += "virtual size: " + size_to_str(r.virtual_size) +
+         printf_string(" (%" PRId64 " bytes)\n", static_cast<int64_t>(r.virtual_size));
   out += "disk size: " + disk_size_text(r.actual_size) + "\n";
   if (r.encrypted) out += "encrypted: yes\n";
   if (r.cluster_size) out += "cluster_size: " + std::to_string(*r.cluster_size) + "\n";
@@ -230,8 +227,8 @@ std::string render_info_human(const ImageReport& r, const Profile& profile) {
     out += "Child node '/file':\n";
     out += "    filename: " + r.filename + "\n";
     out += "    protocol type: file\n";
-    std::snprintf(line, sizeof line, " (%" PRId64 " bytes)\n", static_cast<int64_t>(file_node_length(r)));
-    out += "    file length: " + size_to_str(file_node_length(r)) + line;
+    out += "    file length: " + size_to_str(file_node_length(r)) +
+           printf_string(" (%" PRId64 " bytes)\n", static_cast<int64_t>(file_node_length(r)));
     out += "    disk size: " + disk_size_text(r.actual_size) + "\n";
   }
   return out;
