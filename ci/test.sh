@@ -12,5 +12,5 @@ ctest --preset default
 # The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 cmake --preset asan
 cmake --build --preset asan
-ctest --preset asan -L 'core|cli'
+ctest --preset asan -L 'core|cli|fuzz'
 echo "test.sh: passed in $(( $(date +%s) - start ))s (after dependency set-up)"

@@ -15,6 +15,7 @@ Result<void> execute(const Request& request, const Devices& devices, Arena& scra
       write_error(out, make_error(Errc::unsupported, "operation not supported"));
       break;
   }
+  out.finish();
   if (out.failed()) return make_error(Errc::no_space, "result record too large");
   return ok();
 }

@@ -57,13 +57,26 @@ void RecordWriter::put_string(uint16_t tag, const char* text) {
 }
 
 void RecordWriter::begin(uint16_t tag) {
-  if (++depth_ > kRecordMaxDepth) failed_ = true;
+  if (depth_ >= kRecordMaxDepth) {
+    failed_ = true;
+    return;
+  }
+  open_tags_[depth_++] = tag;
   put_header(tag, FieldKind::begin, 0);
 }
 
 void RecordWriter::end(uint16_t tag) {
-  if (--depth_ < 0) failed_ = true;
+  // Only the innermost open group may be closed, by its own tag.
+  if (depth_ == 0 || open_tags_[depth_ - 1] != tag) {
+    failed_ = true;
+    return;
+  }
+  depth_--;
   put_header(tag, FieldKind::end, 0);
+}
+
+void RecordWriter::finish() {
+  if (depth_ != 0) failed_ = true;
 }
 
 }  // namespace instar

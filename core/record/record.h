@@ -32,6 +32,8 @@ class RecordWriter {
   void put_string(uint16_t tag, const char* text);
   void begin(uint16_t tag);
   void end(uint16_t tag);
+  // Marks the record failed unless every group was closed; call once after the last field.
+  void finish();
 
   // True once anything failed to fit (or groups were mis-nested); the record is then unusable.
   bool failed() const { return failed_; }
@@ -46,6 +48,7 @@ class RecordWriter {
   size_t cap_;
   size_t used_ = 0;
   int depth_ = 0;
+  uint16_t open_tags_[kRecordMaxDepth] = {};
   bool failed_ = false;
 };
 

@@ -45,13 +45,13 @@ bool make_pipe(Fd& read_end, Fd& write_end) {
 // A variable set twice in spec.env takes its last value.
 std::vector<std::string> build_environment(const ProcessSpec& spec) {
   std::vector<std::pair<std::string, std::string>> overrides;
-  for (const auto& [key, value] : spec.env) {
-    auto it =
-        std::find_if(overrides.begin(), overrides.end(), [&](const auto& kv) { return kv.first == key; });
+  for (const auto& entry : spec.env) {
+    auto it = std::find_if(overrides.begin(), overrides.end(),
+                           [&](const auto& kv) { return kv.first == entry.first; });
     if (it == overrides.end()) {
-      overrides.emplace_back(key, value);
+      overrides.push_back(entry);
     } else {
-      it->second = value;
+      it->second = entry.second;
     }
   }
   std::vector<std::string> env;
