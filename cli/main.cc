@@ -1,13 +1,32 @@
 // main.cc: the instar executable: global options, profile, subcommand dispatch.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/info/info_command.h"
 #include "cli/program.h"
 
 namespace {
+
+// Parses an integer limit in [low, high] and stores value * scale; reports and returns false otherwise.
+template <typename T>
+bool parse_limit(const std::optional<std::string>& text, long low, long high, const char* what,
+                 const instar::cli::Program& program, T& out, long scale) {
+  if (!text) return true;
+  char* end = nullptr;
+  long v = std::strtol(text->c_str(), &end, 10);
+  if (text->empty() || *end != '\0' || v < low || v > high) {
+    std::fprintf(stderr, "%s: %s must be a number from %ld to %ld, not '%s'\n", program.name.c_str(), what,
+                 low, high, text->c_str());
+    return false;
+  }
+  out = static_cast<T>(v * scale);
+  return true;
+}
 
 // qemu-img subcommands instar does not implement yet: a clear refusal, never a wrong answer.
 const char* const kPendingCommands[] = {"amend",   "bench",   "bitmap", "check",   "commit",
@@ -23,19 +42,44 @@ int main(int argc, char** argv) {
   size_t slash = program.argv0.rfind('/');
   program.name = slash == std::string::npos ? program.argv0 : program.argv0.substr(slash + 1);
 
-  // --qemu-version X.Y may appear anywhere; it is instar's own and removed before parsing.
-  std::optional<std::string> version_flag;
+  // instar's own options may appear anywhere (any subcommand); they are removed before parsing.
+  std::optional<std::string> version_flag, sandbox_flag, timeout_flag, memory_flag;
   std::vector<std::string> args;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
-    if (a == "--qemu-version" && i + 1 < argc) {
-      version_flag = argv[++i];
-    } else if (a.rfind("--qemu-version=", 0) == 0) {
-      version_flag = a.substr(std::strlen("--qemu-version="));
-    } else {
-      args.push_back(a);
+    bool matched = false;
+    for (auto [name, target] :
+         {std::pair{"--qemu-version", &version_flag}, std::pair{"--sandbox", &sandbox_flag},
+          std::pair{"--sandbox-timeout", &timeout_flag}, std::pair{"--sandbox-memory", &memory_flag}}) {
+      std::string prefix = std::string(name) + "=";
+      if (a == name && i + 1 < argc) {
+        *target = argv[++i];
+        matched = true;
+      } else if (a.rfind(prefix, 0) == 0) {
+        *target = a.substr(prefix.size());
+        matched = true;
+      }
+      if (matched) break;
     }
+    if (!matched) args.push_back(a);
   }
+  if (!sandbox_flag) {
+    const char* env = std::getenv("INSTAR_SANDBOX");
+    if (env != nullptr && *env != '\0') sandbox_flag = env;
+  }
+  if (sandbox_flag) {
+    auto kind = parse_sandbox_kind(*sandbox_flag);
+    if (!kind) {
+      std::fprintf(stderr, "%s: --sandbox must be auto, kvm, process or none, not '%s'\n",
+                   program.name.c_str(), sandbox_flag->c_str());
+      return 1;
+    }
+    program.sandbox.kind = *kind;
+  }
+  if (!parse_limit(timeout_flag, 1, 3600, "--sandbox-timeout (seconds)", program, program.sandbox.timeout_ms,
+                   1000) ||
+      !parse_limit(memory_flag, 16, 4096, "--sandbox-memory (MiB)", program, program.sandbox.memory_mib, 1))
+    return 1;
   std::string warning;
   program.profile = select_profile(version_flag, warning);
   if (!warning.empty()) std::fprintf(stderr, "%s: warning: %s\n", program.name.c_str(), warning.c_str());

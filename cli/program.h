@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/profile.h"
+#include "cli/sandbox/sandbox.h"
 
 namespace instar::cli {
 
@@ -11,6 +12,7 @@ struct Program {
   std::string argv0;  // as invoked
   std::string name;   // basename of argv0: "qemu-img" through a drop-in symlink, else "instar"
   Profile profile;
+  SandboxOptions sandbox;
 };
 
 // error_report(): "<name>: <message>\n" on stderr.

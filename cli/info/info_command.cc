@@ -13,7 +13,7 @@
 #include "cli/info/info_render.h"
 #include "cli/io/open_image.h"
 #include "cli/object_option.h"
-#include "cli/run_core.h"
+#include "cli/sandbox/sandbox.h"
 
 namespace instar::cli {
 
@@ -153,9 +153,9 @@ std::optional<ImageReport> inspect_image(const Program& program, const std::stri
   std::string open_error;
   auto image = open_image_readonly(filename, open_error);
   if (!image) return fail(open_error);
-  Devices devices;
+  HostDevices devices;
   devices.image = image->device.get();
-  auto record = run_core(request, devices);
+  auto record = run_sandboxed(program.sandbox, request, devices);
   if (record.is_error()) return fail(record.error().message);
   ImageReport report;
   std::optional<RecordError> error;
