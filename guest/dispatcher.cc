@@ -1,0 +1,44 @@
+// dispatcher.cc: guest_main: read the request the host placed in boot info,
+// run core/'s entry point over hypercall devices, send the result record.
+#include "core/ops/execute.h"
+#include "guest/hypercall.h"
+#include "guest/hypercall_block_device.h"
+
+extern "C" uint8_t guest_heap_start[];
+
+namespace instar::guest {
+namespace {
+
+constexpr uint64_t kMaxRecordBytes = 64ull << 20;
+
+[[noreturn]] void run() {
+  auto* boot = reinterpret_cast<volatile instar_boot_info*>(INSTAR_GPA_BOOT_INFO);
+  if (boot->abi_version != INSTAR_ABI_VERSION || boot->request_bytes != sizeof(Request)) guest_exit(2);
+  Request request;
+  auto* raw = reinterpret_cast<uint8_t*>(&request);
+  for (size_t i = 0; i < sizeof request; i++) raw[i] = boot->request[i];
+
+  HypercallBlockDevice image(0);
+  Devices devices{image.present() ? &image : nullptr};
+
+  // Everything between the end of the image and the end of RAM is ours: a
+  // quarter for the record (at most 64 MiB), the rest for the scratch arena.
+  uint64_t heap = reinterpret_cast<uint64_t>(guest_heap_start);
+  uint64_t memory = boot->memory_bytes;
+  if (memory <= heap) guest_exit(2);
+  uint64_t free_bytes = memory - heap;
+  uint64_t record_bytes = free_bytes / 4 < kMaxRecordBytes ? free_bytes / 4 : kMaxRecordBytes;
+  uint8_t* record = guest_heap_start;
+  uint8_t* scratch = guest_heap_start + record_bytes;
+  Arena arena(scratch, static_cast<size_t>(free_bytes - record_bytes));
+  RecordWriter writer(record, static_cast<size_t>(record_bytes));
+  if (execute(request, devices, arena, writer).is_error()) guest_exit(6);
+  instar_hc_result result{reinterpret_cast<uint64_t>(writer.data()), writer.size(), INSTAR_HC_EIO, 0};
+  hypercall(INSTAR_HC_RESULT, &result);
+  guest_exit(result.status == INSTAR_HC_OK ? 0 : 7);
+}
+
+}  // namespace
+}  // namespace instar::guest
+
+extern "C" [[noreturn]] void guest_main() { instar::guest::run(); }

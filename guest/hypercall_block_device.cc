@@ -1,0 +1,31 @@
+// hypercall_block_device.cc: block reads and writes through the host.
+#include "guest/hypercall_block_device.h"
+
+#include "guest/hypercall.h"
+
+namespace instar::guest {
+
+HypercallBlockDevice::HypercallBlockDevice(uint32_t device) : device_(device) {
+  instar_hc_device_size arg{device, 0, 0, INSTAR_HC_EINVAL, 0};
+  hypercall(INSTAR_HC_DEVICE_SIZE, &arg);
+  present_ = arg.status == INSTAR_HC_OK;
+  size_ = present_ ? arg.size : 0;
+}
+
+Result<void> HypercallBlockDevice::read(uint64_t offset, void* buffer, size_t length) {
+  if (offset > size_ || length > size_ - offset) return make_error(Errc::io, "read beyond end of device");
+  instar_hc_block_read arg{device_, 0, offset, length, reinterpret_cast<uint64_t>(buffer), INSTAR_HC_EIO, 0};
+  hypercall(INSTAR_HC_BLOCK_READ, &arg);
+  if (arg.status != INSTAR_HC_OK) return make_error(Errc::io, "Input/output error");
+  return ok();
+}
+
+Result<void> HypercallBlockDevice::write(uint64_t offset, const void* buffer, size_t length) {
+  instar_hc_block_write arg{device_, 0, offset, length, reinterpret_cast<uint64_t>(buffer), INSTAR_HC_EIO, 0};
+  hypercall(INSTAR_HC_BLOCK_WRITE, &arg);
+  if (arg.status == INSTAR_HC_EPERM) return make_error(Errc::io, "device is read-only");
+  if (arg.status != INSTAR_HC_OK) return make_error(Errc::io, "Input/output error");
+  return ok();
+}
+
+}  // namespace instar::guest

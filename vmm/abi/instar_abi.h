@@ -1,0 +1,112 @@
+/* instar_abi.h: the one hypercall ABI shared by the guest and the monitor.
+ *
+ * A hypercall is `out` of a 32-bit guest-physical address to port
+ * INSTAR_HC_PORT_BASE + call number; the address points at the call's struct
+ * in guest memory. IN fields are set by the guest, OUT fields by the host.
+ * Fixed-width types only: the host reads every field as untrusted. */
+#ifndef INSTAR_VMM_ABI_INSTAR_ABI_H
+#define INSTAR_VMM_ABI_INSTAR_ABI_H
+
+#include <stdint.h>
+
+#define INSTAR_ABI_VERSION 1u
+#define INSTAR_HC_PORT_BASE 0x500u
+
+enum instar_hypercall {
+  INSTAR_HC_BLOCK_READ = 1,
+  INSTAR_HC_BLOCK_WRITE = 2,
+  INSTAR_HC_DEVICE_SIZE = 3,
+  INSTAR_HC_RESULT = 4,
+  INSTAR_HC_LOG = 5,
+  INSTAR_HC_EXIT = 6,
+  INSTAR_HC_EXCEPTION = 7,
+  INSTAR_HC_COUNT = 8
+};
+
+/* Guest-physical layout, set up by the monitor before the first instruction. */
+#define INSTAR_GPA_GDT 0x1000u        /* GDT: null, code 0x08, data 0x10 */
+#define INSTAR_GPA_BOOT_INFO 0x2000u  /* struct instar_boot_info */
+#define INSTAR_GPA_TLS 0x3000u        /* FS base: stack-protector canary at +0x28 */
+#define INSTAR_GPA_PAGE_TABLES 0x4000u /* PML4, PDPT, PD, PT (4 pages) */
+#define INSTAR_GPA_IMAGE 0x100000u    /* the guest ELF is linked to load here */
+#define INSTAR_STACK_BYTES (256u * 1024u)
+
+/* Status values in OUT fields. */
+#define INSTAR_HC_OK 0
+#define INSTAR_HC_EINVAL (-22)
+#define INSTAR_HC_EIO (-5)
+#define INSTAR_HC_EPERM (-1)
+
+struct instar_boot_info {
+  /* Written by the host before boot. */
+  uint32_t abi_version;
+  uint32_t device_count;
+  uint64_t memory_bytes;      /* guest RAM size; identity-mapped from 0 except the null page */
+  uint64_t request_bytes;     /* size of the request that follows */
+  uint8_t request[448];       /* the core Request, copied verbatim */
+};
+
+struct instar_hc_block_read {
+  /* IN */
+  uint32_t device;
+  uint32_t reserved;
+  uint64_t offset;
+  uint64_t length;
+  uint64_t buffer_gpa;
+  /* OUT */
+  int32_t status;
+  uint32_t reserved_out;
+};
+
+struct instar_hc_block_write {
+  /* IN */
+  uint32_t device;
+  uint32_t reserved;
+  uint64_t offset;
+  uint64_t length;
+  uint64_t buffer_gpa;
+  /* OUT */
+  int32_t status;
+  uint32_t reserved_out;
+};
+
+struct instar_hc_device_size {
+  /* IN */
+  uint32_t device;
+  uint32_t reserved;
+  /* OUT */
+  uint64_t size;
+  int32_t status;
+  uint32_t reserved_out;
+};
+
+struct instar_hc_result {
+  /* IN */
+  uint64_t record_gpa;
+  uint64_t length;
+  /* OUT */
+  int32_t status;
+  uint32_t reserved_out;
+};
+
+struct instar_hc_log {
+  /* IN */
+  uint64_t text_gpa;
+  uint64_t length; /* at most INSTAR_LOG_MAX */
+};
+#define INSTAR_LOG_MAX 256u
+
+struct instar_hc_exit {
+  /* IN */
+  uint32_t status;
+  uint32_t reserved;
+};
+
+struct instar_hc_exception {
+  /* IN */
+  uint64_t vector;
+  uint64_t rip;
+  uint64_t error_code;
+};
+
+#endif /* INSTAR_VMM_ABI_INSTAR_ABI_H */

@@ -1,0 +1,152 @@
+// hypercall_handler.cc: copies each argument struct out of guest memory once
+// (no double fetch), checks every field, performs the call, copies OUT fields back.
+#include "vmm/hypercall_handler.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "vmm/abi/instar_abi.h"
+
+namespace instar::vmm {
+
+namespace {
+
+HypercallOutcome fail(std::string why) { return HypercallOutcome{HypercallOutcome::Kind::fail, 0, std::move(why)}; }
+HypercallOutcome resume() { return HypercallOutcome{}; }
+
+template <typename T>
+bool fetch(const GuestMemory& memory, uint64_t gpa, T& out) {
+  auto p = memory.checked(gpa, sizeof(T));
+  if (p.is_error()) return false;
+  std::memcpy(&out, p.value(), sizeof(T));
+  return true;
+}
+
+template <typename T>
+void store(const GuestMemory& memory, uint64_t gpa, const T& value) {
+  auto p = memory.checked(gpa, sizeof(T));
+  if (p.is_ok()) std::memcpy(p.value(), &value, sizeof(T));
+}
+
+const char* const kBadArgument = "guest passed a hypercall argument outside its memory";
+
+}  // namespace
+
+std::string exception_name(uint64_t vector) {
+  static const char* const kNames[32] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", nullptr, "#TS",
+                                         "#NP", "#SS", "#GP", "#PF", nullptr, "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
+  if (vector < 32 && kNames[vector] != nullptr) return kNames[vector];
+  return "vector " + std::to_string(vector);
+}
+
+HypercallHandler::HypercallHandler(const GuestMemory& memory, std::vector<DeviceSlot> devices,
+                                   uint64_t max_record_bytes)
+    : memory_(memory), devices_(std::move(devices)), max_record_(max_record_bytes) {
+  // Reserved up front so that receiving the result allocates nothing under seccomp.
+  result_.reserve(static_cast<size_t>(max_record_));
+}
+
+HypercallOutcome HypercallHandler::handle(uint32_t call, uint64_t gpa) {
+  switch (call) {
+    case INSTAR_HC_BLOCK_READ: return block_io(gpa, false);
+    case INSTAR_HC_BLOCK_WRITE: return block_io(gpa, true);
+    case INSTAR_HC_DEVICE_SIZE: return device_size(gpa);
+    case INSTAR_HC_RESULT: return result(gpa);
+    case INSTAR_HC_LOG: return log(gpa);
+    case INSTAR_HC_EXIT: {
+      instar_hc_exit arg;
+      if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
+      return HypercallOutcome{HypercallOutcome::Kind::exit, arg.status, ""};
+    }
+    case INSTAR_HC_EXCEPTION: return exception(gpa);
+    default: return fail("guest made an unknown hypercall " + std::to_string(call));
+  }
+}
+
+HypercallOutcome HypercallHandler::block_io(uint64_t gpa, bool write) {
+  // Read and write share a layout; the static_assert keeps it that way.
+  static_assert(sizeof(instar_hc_block_read) == sizeof(instar_hc_block_write));
+  instar_hc_block_read arg;
+  if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
+  auto finish = [&](int32_t status) {
+    arg.status = status;
+    store(memory_, gpa, arg);
+    return resume();
+  };
+  if (arg.device >= devices_.size()) return finish(INSTAR_HC_EINVAL);
+  const DeviceSlot& dev = devices_[arg.device];
+  if (write && !dev.writable) return finish(INSTAR_HC_EPERM);
+  if (arg.length > kMaxIoBytes) return finish(INSTAR_HC_EINVAL);
+  if (!write && (arg.offset > dev.size || arg.length > dev.size - arg.offset)) return finish(INSTAR_HC_EIO);
+  auto buffer = memory_.checked(arg.buffer_gpa, arg.length);
+  if (buffer.is_error()) return fail("guest passed an I/O buffer outside its memory");
+  uint8_t* p = buffer.value();
+  uint64_t offset = arg.offset, left = arg.length;
+  while (left > 0) {
+    ssize_t n = write ? pwrite(dev.fd, p, left, static_cast<off_t>(offset))
+                      : pread(dev.fd, p, left, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return finish(INSTAR_HC_EIO);
+    p += n;
+    offset += static_cast<uint64_t>(n);
+    left -= static_cast<uint64_t>(n);
+  }
+  return finish(INSTAR_HC_OK);
+}
+
+HypercallOutcome HypercallHandler::device_size(uint64_t gpa) {
+  instar_hc_device_size arg;
+  if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
+  if (arg.device >= devices_.size()) {
+    arg.status = INSTAR_HC_EINVAL;
+  } else {
+    arg.size = devices_[arg.device].size;
+    arg.status = INSTAR_HC_OK;
+  }
+  store(memory_, gpa, arg);
+  return resume();
+}
+
+HypercallOutcome HypercallHandler::result(uint64_t gpa) {
+  instar_hc_result arg;
+  if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
+  if (has_result_) return fail("guest sent a second result record");
+  if (arg.length > max_record_) return fail("guest result record is larger than allowed");
+  auto bytes = memory_.checked(arg.record_gpa, arg.length);
+  if (bytes.is_error()) return fail("guest passed a result record outside its memory");
+  result_.assign(bytes.value(), bytes.value() + arg.length);
+  has_result_ = true;
+  arg.status = INSTAR_HC_OK;
+  store(memory_, gpa, arg);
+  return resume();
+}
+
+HypercallOutcome HypercallHandler::log(uint64_t gpa) {
+  instar_hc_log arg;
+  if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
+  if (arg.length > INSTAR_LOG_MAX) return fail("guest log line is longer than allowed");
+  auto text = memory_.checked(arg.text_gpa, arg.length);
+  if (text.is_error()) return fail(kBadArgument);
+  if (std::getenv("INSTAR_GUEST_LOG") != nullptr) {
+    std::string line(reinterpret_cast<const char*>(text.value()), arg.length);
+    for (char& c : line)
+      if (c < 0x20 || c > 0x7e) c = '?';  // never pass control characters to the terminal
+    std::fprintf(stderr, "guest: %s\n", line.c_str());
+  }
+  return resume();
+}
+
+HypercallOutcome HypercallHandler::exception(uint64_t gpa) {
+  instar_hc_exception arg;
+  if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
+  char rip[32];
+  std::snprintf(rip, sizeof rip, "0x%" PRIx64, arg.rip);
+  return fail("guest exception " + exception_name(arg.vector) + " at RIP " + rip);
+}
+
+}  // namespace instar::vmm

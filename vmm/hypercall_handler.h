@@ -1,0 +1,55 @@
+// hypercall_handler.h: the host side of every hypercall. It needs no KVM: it
+// takes a call number and the guest's argument address, so tests and fuzzing
+// drive it with hostile arguments against a real guest memory region.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vmm/guest_memory.h"
+
+namespace instar::vmm {
+
+struct DeviceSlot {
+  int fd = -1;
+  uint64_t size = 0;
+  bool writable = false;  // inputs are read-only; only outputs are read-write
+};
+
+struct HypercallOutcome {
+  enum class Kind { resume, exit, fail } kind = Kind::resume;
+  uint32_t exit_status = 0;
+  std::string error;  // one line, for kind == fail
+};
+
+inline constexpr uint64_t kMaxIoBytes = 64ull << 20;
+
+class HypercallHandler {
+ public:
+  HypercallHandler(const GuestMemory& memory, std::vector<DeviceSlot> devices, uint64_t max_record_bytes);
+
+  // Handles call `call` whose argument struct is at guest-physical `argument_gpa`.
+  HypercallOutcome handle(uint32_t call, uint64_t argument_gpa);
+
+  bool has_result() const { return has_result_; }
+  const std::vector<uint8_t>& result() const { return result_; }
+
+ private:
+  HypercallOutcome block_io(uint64_t gpa, bool write);
+  HypercallOutcome device_size(uint64_t gpa);
+  HypercallOutcome result(uint64_t gpa);
+  HypercallOutcome log(uint64_t gpa);
+  HypercallOutcome exception(uint64_t gpa);
+
+  const GuestMemory& memory_;
+  std::vector<DeviceSlot> devices_;
+  uint64_t max_record_;
+  std::vector<uint8_t> result_;
+  bool has_result_ = false;
+};
+
+// "#UD" for 6, "#PF" for 14, ...; "vector N" otherwise.
+std::string exception_name(uint64_t vector);
+
+}  // namespace instar::vmm
