@@ -69,8 +69,9 @@ static IdtEntry idt[32];
 void guest_setup_idt() {
   for (int i = 0; i < 32; i++) {
     uint64_t handler = guest_isr_table[i];
-    idt[i] = IdtEntry{static_cast<uint16_t>(handler), 0x08, 0, 0x8e, static_cast<uint16_t>(handler >> 16),
-                      static_cast<uint32_t>(handler >> 32), 0};
+    idt[i] =
+        IdtEntry{static_cast<uint16_t>(handler),       0x08, 0, 0x8e, static_cast<uint16_t>(handler >> 16),
+                 static_cast<uint32_t>(handler >> 32), 0};
   }
   struct {
     uint16_t limit;

@@ -28,7 +28,8 @@ Result<uint64_t> load_elf(ByteSpan image, GuestMemory& memory, uint64_t load_flo
   uint64_t phoff = load_u64_le(image, 32);
   uint16_t phentsize = load_u16_le(image, 54);
   uint16_t phnum = load_u16_le(image, 56);
-  if (phentsize != kPhdrSize || phnum == 0 || phnum > kMaxSegments) return bad("guest image: bad program headers");
+  if (phentsize != kPhdrSize || phnum == 0 || phnum > kMaxSegments)
+    return bad("guest image: bad program headers");
   if (phoff > image.size || uint64_t{phnum} * kPhdrSize > image.size - phoff)
     return bad("guest image: program headers outside the file");
   bool entry_ok = false;
@@ -41,7 +42,8 @@ Result<uint64_t> load_elf(ByteSpan image, GuestMemory& memory, uint64_t load_flo
       uint64_t offset = load_u64_le(ph, 8), paddr = load_u64_le(ph, 24);
       uint64_t filesz = load_u64_le(ph, 32), memsz = load_u64_le(ph, 40);
       if (filesz > memsz) return bad("guest image: segment file size exceeds memory size");
-      if (offset > image.size || filesz > image.size - offset) return bad("guest image: segment outside the file");
+      if (offset > image.size || filesz > image.size - offset)
+        return bad("guest image: segment outside the file");
       if (paddr < load_floor) return bad("guest image: segment below the load address");
       auto dest = memory.checked(paddr, memsz);
       if (dest.is_error()) return bad("guest image: segment outside guest memory");

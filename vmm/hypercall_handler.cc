@@ -16,7 +16,9 @@ namespace instar::vmm {
 
 namespace {
 
-HypercallOutcome fail(std::string why) { return HypercallOutcome{HypercallOutcome::Kind::fail, 0, std::move(why)}; }
+HypercallOutcome fail(std::string why) {
+  return HypercallOutcome{HypercallOutcome::Kind::fail, 0, std::move(why)};
+}
 HypercallOutcome resume() { return HypercallOutcome{}; }
 
 template <typename T>
@@ -38,8 +40,9 @@ const char* const kBadArgument = "guest passed a hypercall argument outside its 
 }  // namespace
 
 std::string exception_name(uint64_t vector) {
-  static const char* const kNames[32] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", nullptr, "#TS",
-                                         "#NP", "#SS", "#GP", "#PF", nullptr, "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
+  static const char* const kNames[32] = {"#DE", "#DB",   "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+                                         "#DF", nullptr, "#TS", "#NP", "#SS", "#GP", "#PF", nullptr,
+                                         "#MF", "#AC",   "#MC", "#XM", "#VE", "#CP"};
   if (vector < 32 && kNames[vector] != nullptr) return kNames[vector];
   return "vector " + std::to_string(vector);
 }
@@ -53,18 +56,25 @@ HypercallHandler::HypercallHandler(const GuestMemory& memory, std::vector<Device
 
 HypercallOutcome HypercallHandler::handle(uint32_t call, uint64_t gpa) {
   switch (call) {
-    case INSTAR_HC_BLOCK_READ: return block_io(gpa, false);
-    case INSTAR_HC_BLOCK_WRITE: return block_io(gpa, true);
-    case INSTAR_HC_DEVICE_SIZE: return device_size(gpa);
-    case INSTAR_HC_RESULT: return result(gpa);
-    case INSTAR_HC_LOG: return log(gpa);
+    case INSTAR_HC_BLOCK_READ:
+      return block_io(gpa, false);
+    case INSTAR_HC_BLOCK_WRITE:
+      return block_io(gpa, true);
+    case INSTAR_HC_DEVICE_SIZE:
+      return device_size(gpa);
+    case INSTAR_HC_RESULT:
+      return result(gpa);
+    case INSTAR_HC_LOG:
+      return log(gpa);
     case INSTAR_HC_EXIT: {
       instar_hc_exit arg;
       if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
       return HypercallOutcome{HypercallOutcome::Kind::exit, arg.status, ""};
     }
-    case INSTAR_HC_EXCEPTION: return exception(gpa);
-    default: return fail("guest made an unknown hypercall " + std::to_string(call));
+    case INSTAR_HC_EXCEPTION:
+      return exception(gpa);
+    default:
+      return fail("guest made an unknown hypercall " + std::to_string(call));
   }
 }
 

@@ -83,19 +83,23 @@ void on_timer(int) {}
 bool install_vcpu_seccomp(int vcpu_fd, const std::vector<DeviceSlot>& devices) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
   if (ctx == nullptr) return false;
-  bool ok = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(vcpu_fd)),
+  bool ok = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
+                             SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(vcpu_fd)),
                              SCMP_A1(SCMP_CMP_EQ, KVM_RUN)) == 0;
   for (const DeviceSlot& d : devices) {
-    ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pread64), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) == 0;
+    ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pread64), 1,
+                           SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) == 0;
     if (d.writable)
-      ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) == 0;
+      ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 1,
+                             SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) == 0;
   }
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2)) == 0;
-  for (int sys : {SCMP_SYS(rt_sigreturn), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(futex), SCMP_SYS(madvise),
-                  SCMP_SYS(munmap), SCMP_SYS(brk), SCMP_SYS(clock_gettime), SCMP_SYS(rt_sigprocmask),
-                  SCMP_SYS(close), SCMP_SYS(timer_delete)})
+  for (int sys : {SCMP_SYS(rt_sigreturn), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(futex),
+                  SCMP_SYS(madvise), SCMP_SYS(munmap), SCMP_SYS(brk), SCMP_SYS(clock_gettime),
+                  SCMP_SYS(rt_sigprocmask), SCMP_SYS(close), SCMP_SYS(timer_delete)})
     ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys, 0) == 0;
-  ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0;
+  ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) ==
+        0;
   ok = ok && seccomp_load(ctx) == 0;
   seccomp_release(ctx);
   return ok;
@@ -114,15 +118,18 @@ bool kvm_usable() {
   return kvm.fd >= 0 && ioctl(kvm.fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
 }
 
-VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSlot>& devices, const VmConfig& config) {
+VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSlot>& devices,
+                const VmConfig& config) {
   Fd kvm{open("/dev/kvm", O_RDWR | O_CLOEXEC)};
   if (kvm.fd < 0) return failure("kvm: cannot open /dev/kvm: " + std::string(std::strerror(errno)));
-  if (ioctl(kvm.fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) return failure("kvm: unsupported API version");
+  if (ioctl(kvm.fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+    return failure("kvm: unsupported API version");
   Fd vm{ioctl(kvm.fd, KVM_CREATE_VM, 0)};
   if (vm.fd < 0) return failure("kvm: cannot create a VM: " + std::string(std::strerror(errno)));
 
   GuestMemory memory;
-  if (auto r = memory.allocate(config.memory_bytes); r.is_error()) return failure(std::string("kvm: ") + r.error().message);
+  if (auto r = memory.allocate(config.memory_bytes); r.is_error())
+    return failure(std::string("kvm: ") + r.error().message);
   kvm_userspace_memory_region region{};
   region.slot = 0;
   region.guest_phys_addr = 0;
@@ -150,9 +157,11 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
   if (vcpu.fd < 0) return failure("kvm: cannot create a vCPU");
   int run_size = ioctl(kvm.fd, KVM_GET_VCPU_MMAP_SIZE, 0);
   if (run_size < static_cast<int>(sizeof(kvm_run))) return failure("kvm: bad vCPU mapping size");
-  void* run_map = mmap(nullptr, static_cast<size_t>(run_size), PROT_READ | PROT_WRITE, MAP_SHARED, vcpu.fd, 0);
+  void* run_map =
+      mmap(nullptr, static_cast<size_t>(run_size), PROT_READ | PROT_WRITE, MAP_SHARED, vcpu.fd, 0);
   if (run_map == MAP_FAILED) return failure("kvm: cannot map the vCPU");
-  std::unique_ptr<void, std::function<void(void*)>> run_guard(run_map, [run_size](void* p) { munmap(p, run_size); });
+  std::unique_ptr<void, std::function<void(void*)>> run_guard(run_map,
+                                                              [run_size](void* p) { munmap(p, run_size); });
   auto* run = static_cast<kvm_run*>(run_map);
 
   // CPUID as the host supports it, so the guest may use SSE.
@@ -186,7 +195,7 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
   sregs.cr3 = INSTAR_GPA_PAGE_TABLES;
   sregs.cr4 = (1u << 5) | (1u << 9) | (1u << 10) | (1u << 18);  // PAE, OSFXSR, OSXMMEXCPT, OSXSAVE
   sregs.cr0 = (1u << 0) | (1u << 1) | (1u << 4) | (1u << 5) | (1u << 16) | (1u << 31);  // PE MP ET NE WP PG
-  sregs.efer = (1u << 8) | (1u << 10);  // LME, LMA
+  sregs.efer = (1u << 8) | (1u << 10);                                                  // LME, LMA
   if (ioctl(vcpu.fd, KVM_SET_SREGS, &sregs) != 0) return failure("kvm: cannot set special registers");
   // x87 and SSE state enabled in XCR0: some KVM implementations (PVM) run the
   // guest's SSE instructions only when the guest's XCR0 says so.
@@ -203,7 +212,7 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
 
   // The wall-clock limit: a timer signal to this thread makes KVM_RUN return
   // EINTR; it repeats so that a signal landing outside KVM_RUN is not lost.
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_timer;
   sigaction(kTimerSignal, &sa, nullptr);
   sigevent sev{};
@@ -221,7 +230,8 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.timeout_ms);
 
   HypercallHandler handler(memory, devices, config.max_record_bytes);
-  if (config.seccomp && !install_vcpu_seccomp(vcpu.fd, devices)) return failure("kvm: cannot install seccomp filter");
+  if (config.seccomp && !install_vcpu_seccomp(vcpu.fd, devices))
+    return failure("kvm: cannot install seccomp filter");
 
   for (;;) {
     if (ioctl(vcpu.fd, KVM_RUN, 0) != 0) {

@@ -32,6 +32,7 @@ bool kvm_usable();
 
 // Runs `guest_elf` with `request` in its boot info and `devices` attached, on
 // the calling thread (which gets the seccomp filter, if asked).
-VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSlot>& devices, const VmConfig& config);
+VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSlot>& devices,
+                const VmConfig& config);
 
 }  // namespace instar::vmm

@@ -63,8 +63,6 @@ Result<void> validate_after_features(const Header& h) {
     return make_error(Errc::invalid, "Unsupported subcluster size: {}", h.cluster_size() / 32);
   if (h.refcount_order > 6)
     return make_error(Errc::invalid, "Reference count entry width too large; may not exceed 64 bits");
-  if (h.crypt_method > kCryptLuks)
-    return make_error(Errc::unsupported, "Unsupported encryption method {}", h.crypt_method);
   return ok();
 }
 
@@ -89,6 +87,9 @@ Result<void> validate_tables(const Header& h) {
   uint64_t needed = (h.size >> shift) + ((h.size & ((uint64_t{1} << shift) - 1)) != 0 ? 1 : 0);
   if (needed > 0x7fffffff) return make_error(Errc::too_large, "Image is too big");
   if (h.l1_size < needed) return make_error(Errc::invalid, "L1 table is too small");
+  // qemu checks the encryption method only when it applies the open options, after the L1 table.
+  if (h.crypt_method > kCryptLuks)
+    return make_error(Errc::unsupported, "Unsupported encryption method {}", h.crypt_method);
   return ok();
 }
 

@@ -194,12 +194,30 @@ SetupStep parse_step(const Json& value, const std::string& where) {
 
 Operation parse_operation(const Json& value, const std::string& where) {
   require_object(value, where);
-  require_only_keys(value, where, {"args", "writes"});
+  require_only_keys(value, where, {"args", "writes", "expect"});
   Operation op;
   op.args = read_string_array(require_key(value, where, "args"), join_where(where, "args"));
   if (op.args.empty()) fail(join_where(where, "args"), "needs at least a qemu-img subcommand");
   if (auto it = value.find("writes"); it != value.end())
     op.writes = read_bool(*it, join_where(where, "writes"));
+  if (auto it = value.find("expect"); it != value.end()) {
+    std::string w = join_where(where, "expect");
+    require_object(*it, w);
+    for (const auto& item : it->items()) {
+      std::string pw = join_where(w, item.key());
+      if (!is_known_profile(item.key())) fail(w, "unknown profile \"" + item.key() + "\"");
+      require_object(item.value(), pw);
+      require_only_keys(item.value(), pw, {"exit", "stdout", "stderr"});
+      const Json& code = require_key(item.value(), pw, "exit");
+      if (!code.is_number_integer()) fail(join_where(pw, "exit"), "expected an integer");
+      Expectation e;
+      e.profile = item.key();
+      e.exit_code = code.get<int>();
+      e.out = read_string(require_key(item.value(), pw, "stdout"), join_where(pw, "stdout"));
+      e.err = read_string(require_key(item.value(), pw, "stderr"), join_where(pw, "stderr"));
+      op.expect.push_back(std::move(e));
+    }
+  }
   return op;
 }
 
@@ -295,6 +313,13 @@ std::string_view field_name(Field field) {
   return "?";
 }
 
+const Expectation* Operation::expectation_for(std::string_view profile) const {
+  for (const Expectation& e : expect) {
+    if (e.profile == profile) return &e;
+  }
+  return nullptr;
+}
+
 bool Case::applies_to(std::string_view profile) const {
   return profiles.empty() || std::find(profiles.begin(), profiles.end(), profile) != profiles.end();
 }
@@ -308,7 +333,8 @@ Case parse_case(std::string_view json_text) {
   }
   require_object(root, "case");
   require_only_keys(
-      root, "", {"name", "description", "divergence", "profiles", "env", "setup", "operations", "compare"});
+      root, "",
+      {"name", "description", "divergence", "profiles", "env", "setup", "fixture", "operations", "compare"});
 
   Case c;
   c.name = read_string(require_key(root, "", "name"), "name");
@@ -343,6 +369,16 @@ Case parse_case(std::string_view json_text) {
   if (auto it = root.find("setup"); it != root.end()) {
     if (!it->is_array()) fail("setup", "expected an array of steps");
     for (size_t i = 0; i < it->size(); i++) c.setup.push_back(parse_step((*it)[i], index_where("setup", i)));
+  }
+
+  if (auto it = root.find("fixture"); it != root.end()) {
+    if (!it->is_array()) fail("fixture", "expected an array of steps");
+    for (size_t i = 0; i < it->size(); i++) {
+      SetupStep step = parse_step((*it)[i], index_where("fixture", i));
+      if (std::holds_alternative<RunStep>(step.action) || std::holds_alternative<CopyStep>(step.action))
+        fail(index_where("fixture", i), "a fixture holds only truncate, patch, write_file and mkdir steps");
+      c.fixture.push_back(std::move(step));
+    }
   }
 
   const Json& ops = require_key(root, "", "operations");
@@ -391,11 +427,22 @@ std::string serialise_case(const Case& c) {
   Json setup = Json::array();
   for (const SetupStep& step : c.setup) setup.push_back(step_to_json(step));
   root["setup"] = setup;
+  if (!c.fixture.empty()) {
+    Json fixture = Json::array();
+    for (const SetupStep& step : c.fixture) fixture.push_back(step_to_json(step));
+    root["fixture"] = fixture;
+  }
   Json ops = Json::array();
   for (const Operation& op : c.operations) {
     Json o = Json::object();
     o["args"] = op.args;
     if (op.writes) o["writes"] = true;
+    if (!op.expect.empty()) {
+      Json expect = Json::object();
+      for (const Expectation& e : op.expect)
+        expect[e.profile] = Json{{"exit", e.exit_code}, {"stdout", e.out}, {"stderr", e.err}};
+      o["expect"] = expect;
+    }
     ops.push_back(o);
   }
   root["operations"] = ops;
@@ -411,7 +458,7 @@ std::string serialise_case(const Case& c) {
     first = false;
     out += "  " + Json(item.key()).dump() + ": ";
     const Json& value = item.value();
-    if ((item.key() == "setup" || item.key() == "operations") && !value.empty()) {
+    if ((item.key() == "setup" || item.key() == "fixture" || item.key() == "operations") && !value.empty()) {
       out += "[\n";
       for (size_t i = 0; i < value.size(); i++)
         out += "    " + compact(value[i]) + (i + 1 < value.size() ? ",\n" : "\n");

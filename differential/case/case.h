@@ -47,9 +47,20 @@ struct SetupStep {
   unsigned attempts = 1;  // run steps only: tries before the step counts as failed (for flaky tools)
 };
 
+// What the reference did for one operation, recorded for one profile so that the
+// case replays where no qemu-img is installed (compared after normalisation).
+struct Expectation {
+  std::string profile;
+  int exit_code = 0;
+  std::string out;
+  std::string err;
+};
+
 struct Operation {
-  std::vector<std::string> args;  // qemu-img's arguments, without argv[0]
-  bool writes = false;            // false: the subject must leave every file untouched
+  std::vector<std::string> args;    // qemu-img's arguments, without argv[0]
+  bool writes = false;              // false: the subject must leave every file untouched
+  std::vector<Expectation> expect;  // recorded reference behaviour, one per profile
+  const Expectation* expectation_for(std::string_view profile) const;
 };
 
 // What a replay compares between the reference and the subject.
@@ -67,6 +78,9 @@ struct Case {
   std::vector<std::string> profiles;                     // empty: every known profile
   std::vector<std::pair<std::string, std::string>> env;  // extra environment, in file order
   std::vector<SetupStep> setup;
+  // The directory as setup left it, as file steps only (truncate, patch, write_file,
+  // mkdir): a recorded replay builds it without qemu-img.
+  std::vector<SetupStep> fixture;
   std::vector<Operation> operations;
   std::vector<Field> compare;
   // A known divergence (an id in docs/divergences.md): every operation must still

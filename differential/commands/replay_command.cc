@@ -10,6 +10,7 @@
 #include "differential/commands/replay_options.h"
 #include "differential/commands/subcommand.h"
 #include "differential/runner/profile_tools.h"
+#include "differential/runner/recorded_replay.h"
 #include "differential/runner/replay.h"
 
 namespace instar::diff {
@@ -29,6 +30,9 @@ subject, and compare exit status, stdout and stderr byte for byte.
   --profile PROFILE       replay only this profile (repeatable; default: all)
   --timeout SECONDS       limit per command, default 60; the process group is killed
   --keep                  keep each case's private directory and print its path
+  --recorded              no reference: build each case from its "fixture" and
+                          compare the subject with the recorded "expect" of each
+                          operation (after normalisation); cases without them skip
   --parity-only           expect identical results even from known-divergence cases
                           (used when the subject is a qemu-img, to check the setups)
   -h, --help              this text
@@ -52,6 +56,28 @@ void print(const std::string& text) {
   std::fflush(stdout);
 }
 
+int replay_all_recorded(const ReplayOptions& o, const std::vector<std::string>& profiles) {
+  int passed = 0, failed = 0;
+  for (const auto& file : expand_case_paths(o.cases)) {
+    Case c;
+    try {
+      c = load_case(file);
+    } catch (const CaseError& e) {
+      print(std::string("FAIL ") + e.what() + "\n");
+      failed++;
+      continue;
+    }
+    for (const auto& profile : profiles) {
+      CaseReport report = replay_recorded(c, profile, *o.subject_of(profile), o.timeout);
+      print(format_report(report));
+      if (report.verdict == Verdict::fail) failed++;
+      if (report.verdict == Verdict::pass) passed++;
+    }
+  }
+  if (failed > 0) return kExitFail;
+  return passed > 0 ? kExitPass : kExitSkipped;
+}
+
 }  // namespace
 
 int run_replay(const std::vector<std::string>& args) {
@@ -67,6 +93,7 @@ int run_replay(const std::vector<std::string>& args) {
   for (const auto& profile : profiles) {
     if (!o.subject_of(profile)) return usage_error("no --subject for profile " + profile);
   }
+  if (o.recorded) return replay_all_recorded(o, profiles);
 
   // Whether each profile's reference tools are there, asked once.
   std::map<std::string, std::string> skip_reason;

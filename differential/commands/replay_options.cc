@@ -64,6 +64,8 @@ ReplayOptionsResult parse_replay_options(const std::vector<std::string>& args) {
       o.help = true;
     } else if (arg == "--keep") {
       o.keep = true;
+    } else if (arg == "--recorded") {
+      o.recorded = true;
     } else if (arg == "--parity-only") {
       o.parity_only = true;
     } else if (take_value(args, i, "--subject", value, error)) {

@@ -18,6 +18,7 @@ struct ReplayOptions {
   std::chrono::milliseconds timeout{60'000};                 // --timeout SECONDS
   bool keep = false;                                         // --keep
   bool parity_only = false;                                  // --parity-only
+  bool recorded = false;                                     // --recorded: subject only, from the fixture
   bool help = false;                                         // --help, -h
   std::vector<std::filesystem::path> cases;                  // files or directories of *.json
 

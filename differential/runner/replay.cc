@@ -64,24 +64,28 @@ class WorkDirectory {
   TreeDigest pristine_;
 };
 
-OperationReport replay_operation(const Case& c, size_t index, const ReplayConfig& config,
-                                 const Layout& layout,
-                                 const std::vector<std::pair<std::string, std::string>>& env,
-                                 WorkDirectory& work) {
+OperationRun run_operation(const Operation& op, const ReplayConfig& config, const Layout& layout,
+                           const std::vector<std::pair<std::string, std::string>>& env, WorkDirectory& work) {
+  OperationRun run;
+  if (config.run_reference) {
+    work.make_pristine();
+    run.reference.process = run_qemu_img(config.tools.qemu_img, op, env, layout, config.timeout);
+    run.reference.files_after = digest_tree(layout.work);
+  }
+  run.before = work.make_pristine();
+  run.subject.process = run_qemu_img(layout.subject, op, env, layout, config.timeout);
+  run.subject.files_after = digest_tree(layout.work);
+  return run;
+}
+
+OperationReport judge_operation(const Case& c, size_t index, const ReplayConfig& config,
+                                const OperationRun& run) {
   const Operation& op = c.operations[index];
   OperationReport report;
   report.number = index + 1;
   report.args = op.args;
-
-  work.make_pristine();
-  RunCapture reference;
-  reference.process = run_qemu_img(config.tools.qemu_img, op, env, layout, config.timeout);
-  reference.files_after = digest_tree(layout.work);
-
-  TreeDigest before = work.make_pristine();
-  RunCapture subject;
-  subject.process = run_qemu_img(layout.subject, op, env, layout, config.timeout);
-  subject.files_after = digest_tree(layout.work);
+  const RunCapture& reference = run.reference;
+  const RunCapture& subject = run.subject;
 
   if (!finished(reference.process))
     report.problems.push_back("reference " + describe_ending(reference.process));
@@ -96,7 +100,7 @@ OperationReport replay_operation(const Case& c, size_t index, const ReplayConfig
                               "entry from docs/divergences.md and the case's \"divergence\" key");
   }
   if (!op.writes) {
-    for (std::string& v : read_only_violations(before, subject.files_after))
+    for (std::string& v : read_only_violations(run.before, subject.files_after))
       report.problems.push_back(std::move(v));
   }
   report.verdict = report.problems.empty() ? Verdict::pass : Verdict::fail;
@@ -105,22 +109,14 @@ OperationReport replay_operation(const Case& c, size_t index, const ReplayConfig
 
 }  // namespace
 
-CaseReport replay_case(const Case& c, const ReplayConfig& config) {
-  CaseReport report;
-  report.case_name = c.name;
-  report.profile = config.tools.profile;
-  if (!c.applies_to(config.tools.profile)) {
-    report.verdict = Verdict::skip;
-    report.message = "the case does not apply to profile " + config.tools.profile;
-    return report;
-  }
-
+CaseRun execute_case(const Case& c, const ReplayConfig& config) {
+  CaseRun result;
   try {
     ScratchDirectory scratch(config.temp_root.empty() ? default_temp_root() : config.temp_root,
                              "instar-diff-");
     if (config.keep) {
       scratch.keep();
-      report.kept_directory = scratch.path();
+      result.kept_directory = scratch.path();
     }
     Layout layout{scratch.path() / "work", scratch.path() / "snapshot", scratch.path() / "bin" / "qemu-img"};
     std::filesystem::create_directory(layout.work);
@@ -131,21 +127,41 @@ CaseReport replay_case(const Case& c, const ReplayConfig& config) {
     env.emplace_back(kProfileVariable, config.tools.profile);
 
     SetupContext setup{config.tools, layout.work, env, config.timeout};
-    if (std::string why = run_setup(c.setup, setup); !why.empty()) {
-      report.verdict = Verdict::fail;
-      report.message = why;
-      return report;
+    if (std::string why = run_setup(config.use_fixture ? c.fixture : c.setup, setup); !why.empty()) {
+      result.setup_error = why;
+      return result;
     }
+    if (config.after_setup) config.after_setup(layout.work);
     std::filesystem::rename(layout.work, layout.snapshot);
 
     WorkDirectory work(layout);
-    for (size_t i = 0; i < c.operations.size(); i++) {
-      report.operations.push_back(replay_operation(c, i, config, layout, env, work));
-      if (report.operations.back().verdict == Verdict::fail) report.verdict = Verdict::fail;
-    }
+    for (const Operation& op : c.operations)
+      result.operations.push_back(run_operation(op, config, layout, env, work));
   } catch (const std::exception& e) {
+    result.setup_error = std::string("runner error: ") + e.what();
+  }
+  return result;
+}
+
+CaseReport replay_case(const Case& c, const ReplayConfig& config) {
+  CaseReport report;
+  report.case_name = c.name;
+  report.profile = config.tools.profile;
+  if (!c.applies_to(config.tools.profile)) {
+    report.verdict = Verdict::skip;
+    report.message = "the case does not apply to profile " + config.tools.profile;
+    return report;
+  }
+  CaseRun run = execute_case(c, config);
+  report.kept_directory = run.kept_directory;
+  if (!run.setup_error.empty()) {
     report.verdict = Verdict::fail;
-    report.message = std::string("runner error: ") + e.what();
+    report.message = run.setup_error;
+    return report;
+  }
+  for (size_t i = 0; i < run.operations.size(); i++) {
+    report.operations.push_back(judge_operation(c, i, config, run.operations[i]));
+    if (report.operations.back().verdict == Verdict::fail) report.verdict = Verdict::fail;
   }
   return report;
 }

@@ -3,8 +3,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 
 #include "differential/case/case.h"
+#include "differential/runner/compare.h"
 #include "differential/runner/profile_tools.h"
 #include "differential/runner/report.h"
 
@@ -17,7 +19,27 @@ struct ReplayConfig {
   bool keep = false;                          // leave the private directory behind
   bool parity_only = false;                   // treat known divergences as parity cases (self-check)
   std::filesystem::path temp_root;            // empty: $TMPDIR or /tmp
+  bool run_reference = true;                  // false: only the subject runs (recorded replay)
+  bool use_fixture = false;                   // build the directory from the case's fixture, not its setup
+  // Called with the directory as setup left it, before any operation (to record a fixture).
+  std::function<void(const std::filesystem::path&)> after_setup;
 };
+
+// Both sides' runs of one operation, unjudged.
+struct OperationRun {
+  RunCapture reference;  // empty when the reference was not run
+  RunCapture subject;
+  TreeDigest before;  // the directory just before the subject ran
+};
+
+struct CaseRun {
+  std::string setup_error;  // non-empty: setup failed (or the runner did), no operation ran
+  std::vector<OperationRun> operations;
+  std::filesystem::path kept_directory;
+};
+
+// Runs setup once, then every operation under the reference and the subject; judges nothing.
+CaseRun execute_case(const Case& c, const ReplayConfig& config);
 
 // The subject's environment carries INSTAR_QEMU_VERSION=<profile> so it renders that profile.
 inline constexpr const char* kProfileVariable = "INSTAR_QEMU_VERSION";

@@ -1,0 +1,13 @@
+// operation_arguments.h: the argument generators the operation registry lists, one file per operation.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "differential/generate/operation_registry.h"
+
+namespace instar::diff {
+
+std::vector<std::string> info_arguments(Rng& rng, const ImageSet& images);
+
+}  // namespace instar::diff
