@@ -30,8 +30,27 @@ std::optional<std::vector<SetupStep>> capture_fixture(const std::filesystem::pat
     constexpr size_t kBlock = 4096;
     std::string block(kBlock, '\0');
     PatchStep run{name, 0, ""};
+    // Emits the run as patches of its non-zero stretches: zeros are already there after the truncate,
+    // so gaps of 64 zero bytes or more split a patch and leading or trailing zeros are dropped.
     auto flush = [&] {
-      if (!run.bytes.empty()) steps.push_back(SetupStep{run, false, 1});
+      constexpr size_t kGap = 64;
+      const std::string& b = run.bytes;
+      size_t i = 0;
+      while (i < b.size()) {
+        size_t start = b.find_first_not_of('\0', i);
+        if (start == std::string::npos) break;
+        size_t end = start, zeros = 0;
+        for (size_t j = start; j < b.size() && zeros < kGap; j++) {
+          if (b[j] == '\0') {
+            zeros++;
+          } else {
+            zeros = 0;
+            end = j + 1;
+          }
+        }
+        steps.push_back(SetupStep{PatchStep{name, run.offset + start, b.substr(start, end - start)}, false, 1});
+        i = end;
+      }
       run.bytes.clear();
     };
     // Walk the data extents only, so a TiB-scale sparse file costs nothing.
