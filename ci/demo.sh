@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# demo.sh: the main job for now: builds instar, generates a few images with
-# qemu-img and shows `instar info` beside `qemu-img info` for each.
+# demo.sh: the main job: builds instar, shows `instar info` beside `qemu-img
+# info` on a few generated images, then runs a one-minute instar-diff campaign
+# against qemu-img on random images and prints its triage summary.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
@@ -26,4 +27,12 @@ for image in disk.raw base.qcow2 overlay.qcow2 old.qcow2; do
     if [ "$reference" == "$ours" ]; then echo "--- identical"; else echo "--- DIFFERENT"; status=1; fi
   done
 done
+cd "$top"
+echo "=== instar-diff campaign: 60 s of random info programs against qemu-img (--jobs 2)"
+out="$top/build/diff-campaign"
+rm -rf "$out"
+build/default/differential/instar-diff run --reference "$(command -v qemu-img)" --subject "$instar" \
+  --seed "${INSTAR_DEMO_SEED:-1}" --jobs 2 --time-budget 60 --out "$out" || true
+build/default/differential/instar-diff triage --format html --output "$out/triage.html" "$out/reports" >/dev/null 2>&1 &&
+  echo "triage page: $out/triage.html"
 exit $status

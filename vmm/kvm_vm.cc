@@ -41,18 +41,29 @@ struct Fd {
 
 void store_u64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
 
-// Identity map of all guest RAM: 2 MiB pages, except the first 2 MiB in 4 KiB
-// pages so that the null page can be left unmapped.
-void build_page_tables(GuestMemory& memory) {
+// Identity map of guest RAM in 4 KiB pages, the null page left unmapped. The
+// page tables themselves sit at the top of RAM, outside what the guest is told
+// it has. 4 KiB pages (not 2 MiB): with shadow-paging KVM implementations a
+// guest touching a large page makes the host back all of it, which dominated
+// launch time. Returns the end of the memory the guest may use.
+uint64_t build_page_tables(GuestMemory& memory) {
   uint8_t* base = memory.host_base();
-  const uint64_t pml4 = INSTAR_GPA_PAGE_TABLES, pdpt = pml4 + 0x1000, pd = pml4 + 0x2000, pt = pml4 + 0x3000;
-  constexpr uint64_t kPresent = 1, kWritable = 2, kLarge = 0x80;
+  const uint64_t pml4 = INSTAR_GPA_PAGE_TABLES, pdpt = pml4 + 0x1000, pd = pml4 + 0x2000;
+  constexpr uint64_t kPresent = 1, kWritable = 2;
+  uint64_t tables = memory.size() >> 21;  // one page table per 2 MiB
+  uint64_t pt_base = memory.size() - tables * 0x1000;
   store_u64(base + pml4, pdpt | kPresent | kWritable);
   store_u64(base + pdpt, pd | kPresent | kWritable);
-  store_u64(base + pd, pt | kPresent | kWritable);
-  for (uint64_t i = 1; i < 512; i++) store_u64(base + pt + i * 8, (i << 12) | kPresent | kWritable);
-  for (uint64_t i = 1; i < memory.size() >> 21; i++)
-    store_u64(base + pd + i * 8, (i << 21) | kPresent | kWritable | kLarge);
+  for (uint64_t t = 0; t < tables; t++) {
+    uint64_t pt = pt_base + t * 0x1000;
+    store_u64(base + pd + t * 8, pt | kPresent | kWritable);
+    for (uint64_t i = 0; i < 512; i++) {
+      uint64_t page = (t << 21) | (i << 12);
+      if (page == 0 || page >= pt_base) continue;  // null page; the tables are not the guest's to touch
+      store_u64(base + pt + i * 8, page | kPresent | kWritable);
+    }
+  }
+  return pt_base;
 }
 
 void write_gdt(GuestMemory& memory) {
@@ -140,12 +151,12 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
   auto entry = load_elf(guest_elf, memory, INSTAR_GPA_IMAGE);
   if (entry.is_error()) return failure(std::string("kvm: ") + entry.error().message);
   write_gdt(memory);
-  build_page_tables(memory);
+  uint64_t usable = build_page_tables(memory);
   instar_boot_info boot{};
   if (request.size > sizeof boot.request) return failure("kvm: request too large for the boot page");
   boot.abi_version = INSTAR_ABI_VERSION;
   boot.device_count = static_cast<uint32_t>(devices.size());
-  boot.memory_bytes = memory.size();
+  boot.memory_bytes = usable;
   boot.request_bytes = request.size;
   std::memcpy(boot.request, request.data, request.size);
   std::memcpy(memory.host_base() + INSTAR_GPA_BOOT_INFO, &boot, sizeof boot);

@@ -27,7 +27,7 @@ enum instar_hypercall {
 #define INSTAR_GPA_GDT 0x1000u        /* GDT: null, code 0x08, data 0x10 */
 #define INSTAR_GPA_BOOT_INFO 0x2000u  /* struct instar_boot_info */
 #define INSTAR_GPA_TLS 0x3000u        /* FS base: stack-protector canary at +0x28 */
-#define INSTAR_GPA_PAGE_TABLES 0x4000u /* PML4, PDPT, PD, PT (4 pages) */
+#define INSTAR_GPA_PAGE_TABLES 0x4000u /* PML4, PDPT, PD; the page tables sit at the top of RAM */
 #define INSTAR_GPA_IMAGE 0x100000u    /* the guest ELF is linked to load here */
 #define INSTAR_STACK_BYTES (256u * 1024u)
 
