@@ -107,7 +107,7 @@ bool install_vcpu_seccomp(int vcpu_fd, const std::vector<DeviceSlot>& devices) {
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2)) == 0;
   for (int sys : {SCMP_SYS(rt_sigreturn), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(futex),
                   SCMP_SYS(madvise), SCMP_SYS(munmap), SCMP_SYS(brk), SCMP_SYS(clock_gettime),
-                  SCMP_SYS(rt_sigprocmask), SCMP_SYS(close), SCMP_SYS(timer_delete)})
+                  SCMP_SYS(rt_sigprocmask), SCMP_SYS(close), SCMP_SYS(timer_delete), SCMP_SYS(sigaltstack)})
     ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys, 0) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) ==
         0;

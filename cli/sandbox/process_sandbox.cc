@@ -55,6 +55,8 @@ bool install_process_seccomp(const std::vector<int>& read_fds, int result_fd) {
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(brk), 0) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(munmap), 0) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(madvise), 0) == 0;
+  // Sanitizer runtimes query the alternate signal stack; harmless.
+  ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 0) == 0;
   // mmap for anonymous memory only, never executable.
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
                          SCMP_A4(SCMP_CMP_EQ, static_cast<scmp_datum_t>(-1))) == 0;
