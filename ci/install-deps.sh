@@ -18,7 +18,7 @@ packages=(
   nlohmann-json3-dev libre2-dev libzstd-dev zlib1g-dev libseccomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev lld-14 clang-format-14 afl++
-  qemu-utils libaio1 liburing2 python3
+  qemu-utils libaio1 liburing2 python3 zip unzip bc
 )
 
 missing=()

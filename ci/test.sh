@@ -13,4 +13,6 @@ ctest --preset default
 cmake --preset asan
 cmake --build --preset asan
 ctest --preset asan -L 'core|cli|fuzz'
+# Every fuzz target for 20 s under libFuzzer (fuzz preset); a crash fails CI and is kept in corpora/regressions/fuzz/.
+ci/fuzz-campaign.sh --smoke
 echo "test.sh: passed in $(( $(date +%s) - start ))s (after dependency set-up)"
