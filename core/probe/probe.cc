@@ -13,7 +13,7 @@ struct ProbeBuffer {
   explicit ProbeBuffer(ByteSpan head) {
     size_t n = head.size < kProbeBufferSize ? head.size : kProbeBufferSize;
     // The builtins become memcpy/memset, which every home of core/ provides (the guest's runtime too).
-    __builtin_memcpy(bytes, head.data, n);
+    if (n > 0) __builtin_memcpy(bytes, head.data, n);
     __builtin_memset(bytes + n, 0, kProbeBufferSize - n);
   }
   ByteSpan span() const { return ByteSpan(bytes, kProbeBufferSize); }
