@@ -1,4 +1,5 @@
 // subcommands.cc: the table of instar-diff subcommands; a new subcommand adds one entry here.
+#include "differential/commands/baseline_commands.h"
 #include "differential/commands/campaign_commands.h"
 #include "differential/commands/replay_command.h"
 #include "differential/commands/subcommand.h"
@@ -13,6 +14,12 @@ const std::vector<Subcommand>& subcommands() {
       {"triage", "group divergence reports by signature (text, JSON or HTML)", kTriageHelp, run_triage},
       {"promote", "turn a divergence report into a regression case with recorded expectations", kPromoteHelp,
        run_promote},
+      {"record", "record every case of a family with each qemu-img version into cross-version baselines",
+       kRecordHelp, run_record},
+      {"replay-baseline", "replay a family against a subject from a recorded baseline profile (no qemu-img)",
+       kReplayBaselineHelp, run_replay_baseline},
+      {"check-baselines", "the tripwire: fail when a case family and its recorded baselines disagree",
+       kCheckBaselinesHelp, run_check_baselines},
   };
   return table;
 }
