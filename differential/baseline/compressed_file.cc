@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "differential/common/whole_file.h"
+
 namespace instar::diff {
 namespace {
 
@@ -15,11 +17,9 @@ bool is_zst(const std::filesystem::path& file) { return file.extension() == ".zs
 }  // namespace
 
 std::string read_baseline_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(file.string() + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string bytes = text.str();
+  std::optional<std::string> read = read_whole_file(file);
+  if (!read) throw std::runtime_error(file.string() + ": cannot open");
+  std::string bytes = std::move(*read);
   if (!is_zst(file)) return bytes;
   unsigned long long size = ZSTD_getFrameContentSize(bytes.data(), bytes.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "differential/common/whole_file.h"
+
 namespace instar::diff {
 namespace {
 
@@ -97,11 +99,9 @@ DivergenceReport report_from_json(const std::string& text) {
 }
 
 DivergenceReport load_report(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error("cannot read " + file.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return report_from_json(text.str());
+  std::optional<std::string> text = read_whole_file(file);
+  if (!text) throw std::runtime_error("cannot read " + file.string());
+  return report_from_json(*text);
 }
 
 void save_report(const DivergenceReport& r, const std::filesystem::path& file) {

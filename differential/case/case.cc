@@ -8,6 +8,7 @@
 
 #include "differential/case/contained_path.h"
 #include "differential/case/hex.h"
+#include "differential/common/whole_file.h"
 
 namespace instar::diff {
 namespace {
@@ -402,12 +403,10 @@ Case parse_case(std::string_view json_text) {
 }
 
 Case load_case(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw CaseError(file.string() + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::optional<std::string> text = read_whole_file(file);
+  if (!text) throw CaseError(file.string() + ": cannot open");
   try {
-    return parse_case(text.str());
+    return parse_case(*text);
   } catch (const CaseError& e) {
     throw CaseError(file.string() + ": " + e.what());
   }

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "differential/common/whole_file.h"
+
 namespace instar::diff {
 
 std::filesystem::path data_directory() {
@@ -36,12 +38,10 @@ Normaliser Normaliser::from_json(const std::string& text) {
 }
 
 Normaliser Normaliser::from_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error("cannot read " + file.string());
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::optional<std::string> text = read_whole_file(file);
+  if (!text) throw std::runtime_error("cannot read " + file.string());
   try {
-    return from_json(text.str());
+    return from_json(*text);
   } catch (const std::exception& e) {
     throw std::runtime_error(file.string() + ": " + e.what());
   }

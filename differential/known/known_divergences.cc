@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "differential/common/whole_file.h"
 #include "differential/compare/normaliser.h"
 
 namespace instar::diff {
@@ -30,12 +31,10 @@ KnownDivergences KnownDivergences::from_json(const std::string& text) {
 }
 
 KnownDivergences KnownDivergences::from_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error("cannot read " + file.string());
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::optional<std::string> text = read_whole_file(file);
+  if (!text) throw std::runtime_error("cannot read " + file.string());
   try {
-    return from_json(text.str());
+    return from_json(*text);
   } catch (const std::exception& e) {
     throw std::runtime_error(file.string() + ": " + e.what());
   }
