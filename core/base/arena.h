@@ -21,10 +21,6 @@ class Arena {
   }
   size_t used() const { return used_; }
   size_t capacity() const { return size_; }
-  // Frees everything allocated after `mark` (a value of used()).
-  void release_to(size_t mark) {
-    if (mark <= used_) used_ = mark;
-  }
 
  private:
   uint8_t* base_;

@@ -12,7 +12,7 @@ namespace {
 // Reads [offset, offset + length) zero-padded past the end of the file, as
 // qemu's file driver does, into scratch memory.
 Result<ByteSpan> read_region(BlockDevice& image, Arena& scratch, uint64_t offset, uint64_t length) {
-  if (length > scratch.capacity()) return make_error(Errc::too_large, "Cannot allocate memory");
+  if (length > SIZE_MAX) return make_error(Errc::too_large, "Cannot allocate memory");
   INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(length)));
   INSTAR_TRY(read_zero_padded(image, offset, buffer, static_cast<size_t>(length)));
   return ByteSpan(buffer, static_cast<size_t>(length));

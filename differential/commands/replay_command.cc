@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "differential/case/case.h"
 #include "differential/commands/replay_options.h"
@@ -56,17 +57,25 @@ void print(const std::string& text) {
   std::fflush(stdout);
 }
 
+// Loads a case file; a file that does not parse is reported as a failure line.
+std::optional<Case> load_or_report(const std::filesystem::path& file) {
+  try {
+    return load_case(file);
+  } catch (const CaseError& e) {
+    print(std::string("FAIL ") + e.what() + "\n");
+    return std::nullopt;
+  }
+}
+
 int replay_all_recorded(const ReplayOptions& o, const std::vector<std::string>& profiles) {
   int passed = 0, failed = 0;
   for (const auto& file : expand_case_paths(o.cases)) {
-    Case c;
-    try {
-      c = load_case(file);
-    } catch (const CaseError& e) {
-      print(std::string("FAIL ") + e.what() + "\n");
+    std::optional<Case> loaded = load_or_report(file);
+    if (!loaded) {
       failed++;
       continue;
     }
+    const Case& c = *loaded;
     for (const auto& profile : profiles) {
       CaseReport report = replay_recorded(c, profile, *o.subject_of(profile), o.timeout);
       print(format_report(report));
@@ -118,14 +127,12 @@ int run_replay(const std::vector<std::string>& args) {
 
   int passed = 0, failed = 0;
   for (const auto& file : expand_case_paths(o.cases)) {
-    Case c;
-    try {
-      c = load_case(file);
-    } catch (const CaseError& e) {
-      print(std::string("FAIL ") + e.what() + "\n");
+    std::optional<Case> loaded = load_or_report(file);
+    if (!loaded) {
       failed++;
       continue;
     }
+    const Case& c = *loaded;
     for (const auto& profile : profiles) {
       CaseReport report;
       if (!skip_reason[profile].empty() && c.applies_to(profile)) {
