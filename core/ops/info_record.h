@@ -5,7 +5,10 @@
 
 namespace instar {
 
-enum class Operation : uint16_t { info = 1 };
+// Every operation core/ runs; each owns a range of record tags (its NNN tags
+// below or in <op>_record.h): info 100-499, map 500-599, check 600-699,
+// measure 700-799, compare 800-899, convert 900-999, dd 1000-1099.
+enum class Operation : uint16_t { info = 1, map = 2, check = 3, measure = 4, compare = 5, convert = 6, dd = 7 };
 
 // Tags used by every operation's record.
 enum CommonTag : uint16_t {
