@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/info/info_command.h"
+#include "cli/map/map_command.h"
 #include "cli/program.h"
 
 namespace {
@@ -92,6 +93,7 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "info") return info_command(program, rest);
+  if (command == "map") return map_command(program, rest);
   if (command == "--version" || command == "-V") {
     std::printf("instar version 0.1.0 (output profile: qemu-img %s)\n", program.profile.name().c_str());
     return 0;

@@ -1,6 +1,8 @@
 // record_decoder.cc: bounded decoding with the core's SpanReader.
 #include "cli/record_decoder.h"
 
+#include "core/ops/info_record.h"
+
 #include "core/base/span_reader.h"
 #include "core/record/record.h"
 
@@ -85,6 +87,23 @@ Result<DecodedRecord> decode_record(ByteSpan bytes) {
   }
   if (stack.size() != 1) return bad("result record groups are unbalanced");
   return out;
+}
+
+std::optional<std::string> record_error_message(const RecordField& root) {
+  auto message = root.string_of(kTagErrorMessage);
+  if (!message) return std::nullopt;
+  std::string text = *message;
+  if (auto d = root.u64_of(kTagErrorDetail)) {
+    size_t from = 0;
+    for (uint64_t n : {*d, root.u64_of(kTagErrorDetail2).value_or(0)}) {
+      size_t at = text.find("{}", from);
+      if (at == std::string::npos) break;
+      std::string number = std::to_string(n);
+      text.replace(at, 2, number);
+      from = at + number.size();
+    }
+  }
+  return text;
 }
 
 }  // namespace instar::cli

@@ -33,6 +33,10 @@ struct DecodedRecord {
 
 inline constexpr size_t kMaxRecordSize = 64u << 20;
 
+// The error a record carries (kTagErrorMessage with its "{}" details filled
+// in), or nullopt for a record without one.
+std::optional<std::string> record_error_message(const RecordField& root);
+
 // Rejects a wrong magic or version, truncated fields, unknown kinds, u64 fields
 // of the wrong length, unbalanced or too deep groups, and oversized records.
 Result<DecodedRecord> decode_record(ByteSpan bytes);

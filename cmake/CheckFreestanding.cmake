@@ -1,4 +1,5 @@
 # CheckFreestanding.cmake: script run by the core_freestanding test (see Freestanding.cmake).
+cmake_policy(SET CMP0057 NEW)  # if(... IN_LIST ...) in script mode
 file(GLOB_RECURSE sources RELATIVE ${ROOT} ${ROOT}/core/*.cc)
 list(FILTER sources EXCLUDE REGEX "^core/tests/")
 execute_process(COMMAND ${CXX} -print-file-name=include OUTPUT_VARIABLE compiler_include
@@ -27,7 +28,7 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cannot link core objects together")
 endif()
 execute_process(COMMAND nm -u ${OUT}/core.o OUTPUT_VARIABLE undefined)
-string(REGEX REPLACE " *U " "" undefined "${undefined}")
+string(REGEX REPLACE " *[Uw] " "" undefined "${undefined}")
 string(STRIP "${undefined}" undefined)
 string(REPLACE "\n" ";" undefined "${undefined}")
 # What the guest runtime provides.

@@ -20,6 +20,13 @@ constexpr uint64_t kMaxRecordBytes = 64ull << 20;
 
   HypercallBlockDevice image(0);
   Devices devices{image.present() ? &image : nullptr};
+  // Attached devices 1..n: as many as the host says it gave.
+  HypercallBlockDevice attached[kMaxAttached];
+  uint32_t count = boot->device_count;
+  for (uint32_t i = 0; i + 1 < count && i < kMaxAttached; i++) {
+    attached[i].attach(i + 1);
+    if (attached[i].present()) devices.attached[i] = &attached[i];
+  }
 
   // Everything between the end of the image and the end of RAM is ours: a
   // quarter for the record (at most 64 MiB), the rest for the scratch arena.

@@ -5,11 +5,13 @@
 
 namespace instar::guest {
 
-HypercallBlockDevice::HypercallBlockDevice(uint32_t device) : device_(device) {
-  instar_hc_device_size arg{device, 0, 0, INSTAR_HC_EINVAL, 0};
+void HypercallBlockDevice::attach(uint32_t device) {
+  device_ = device;
+  instar_hc_device_size arg{device, 0, 0, INSTAR_HC_EINVAL, 0, 0};
   hypercall(INSTAR_HC_DEVICE_SIZE, &arg);
   present_ = arg.status == INSTAR_HC_OK;
   size_ = present_ ? arg.size : 0;
+  allocated_ = present_ ? arg.allocated : 0;
 }
 
 Result<void> HypercallBlockDevice::read(uint64_t offset, void* buffer, size_t length) {
@@ -18,6 +20,16 @@ Result<void> HypercallBlockDevice::read(uint64_t offset, void* buffer, size_t le
   hypercall(INSTAR_HC_BLOCK_READ, &arg);
   if (arg.status != INSTAR_HC_OK) return make_error(Errc::io, "Input/output error");
   return ok();
+}
+
+Result<DeviceExtent> HypercallBlockDevice::extent(uint64_t offset) {
+  if (offset >= size_) return make_error(Errc::io, "extent query beyond end of device");
+  instar_hc_block_extent arg{device_, 0, offset, 0, 0, INSTAR_HC_EIO};
+  hypercall(INSTAR_HC_BLOCK_EXTENT, &arg);
+  // The host's answer is trusted no further than the device's size.
+  if (arg.status != INSTAR_HC_OK || arg.length == 0 || arg.length > size_ - offset)
+    return make_error(Errc::io, "Input/output error");
+  return DeviceExtent{arg.data != 0, arg.length};
 }
 
 Result<void> HypercallBlockDevice::write(uint64_t offset, const void* buffer, size_t length) {

@@ -62,6 +62,8 @@ HypercallOutcome HypercallHandler::handle(uint32_t call, uint64_t gpa) {
       return block_io(gpa, true);
     case INSTAR_HC_DEVICE_SIZE:
       return device_size(gpa);
+    case INSTAR_HC_BLOCK_EXTENT:
+      return block_extent(gpa);
     case INSTAR_HC_RESULT:
       return result(gpa);
     case INSTAR_HC_LOG:
@@ -116,10 +118,60 @@ HypercallOutcome HypercallHandler::device_size(uint64_t gpa) {
     arg.status = INSTAR_HC_EINVAL;
   } else {
     arg.size = devices_[arg.device].size;
+    arg.allocated = devices_[arg.device].allocated;
     arg.status = INSTAR_HC_OK;
   }
   store(memory_, gpa, arg);
   return resume();
+}
+
+HypercallOutcome HypercallHandler::block_extent(uint64_t gpa) {
+  instar_hc_block_extent arg;
+  if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
+  arg.status = INSTAR_HC_EINVAL;
+  if (arg.device < devices_.size() && arg.offset < devices_[arg.device].size) {
+    const DeviceSlot& dev = devices_[arg.device];
+    DeviceExtentAnswer answer = query_extent(dev.fd, dev.size, arg.offset);
+    arg.status = answer.ok ? INSTAR_HC_OK : INSTAR_HC_EIO;
+    arg.data = answer.data ? 1 : 0;
+    arg.length = answer.length;
+  }
+  store(memory_, gpa, arg);
+  return resume();
+}
+
+DeviceExtentAnswer query_extent(int fd, uint64_t size, uint64_t offset) {
+  // qemu's find_allocation: SEEK_DATA, then SEEK_HOLE from the data found.
+  DeviceExtentAnswer a;
+  off_t data = lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
+  if (data < 0) {
+    if (errno == ENXIO) {  // a hole to the end of the file
+      a.ok = true;
+      a.data = false;
+      a.length = size - offset;
+      return a;
+    }
+    // No information: everything is data, as qemu assumes.
+    a.ok = true;
+    a.data = true;
+    a.length = size - offset;
+    return a;
+  }
+  uint64_t d = static_cast<uint64_t>(data);
+  if (d > offset) {
+    a.ok = true;
+    a.data = false;
+    a.length = (d < size ? d : size) - offset;
+    return a;
+  }
+  off_t hole = lseek(fd, static_cast<off_t>(offset), SEEK_HOLE);
+  uint64_t h = hole < 0 ? size : static_cast<uint64_t>(hole);
+  if (h > size) h = size;
+  if (h <= offset) h = size;
+  a.ok = true;
+  a.data = true;
+  a.length = h - offset;
+  return a;
 }
 
 HypercallOutcome HypercallHandler::result(uint64_t gpa) {

@@ -15,6 +15,7 @@ struct DeviceSlot {
   int fd = -1;
   uint64_t size = 0;
   bool writable = false;  // inputs are read-only; only outputs are read-write
+  uint64_t allocated = 0;  // st_blocks * 512, reported to the guest
 };
 
 struct HypercallOutcome {
@@ -38,6 +39,7 @@ class HypercallHandler {
  private:
   HypercallOutcome block_io(uint64_t gpa, bool write);
   HypercallOutcome device_size(uint64_t gpa);
+  HypercallOutcome block_extent(uint64_t gpa);
   HypercallOutcome result(uint64_t gpa);
   HypercallOutcome log(uint64_t gpa);
   HypercallOutcome exception(uint64_t gpa);
@@ -48,6 +50,15 @@ class HypercallHandler {
   std::vector<uint8_t> result_;
   bool has_result_ = false;
 };
+
+// The data/hole extent of a host file at `offset` (< size), by SEEK_DATA and
+// SEEK_HOLE; shared by the monitor and the file BlockDevice.
+struct DeviceExtentAnswer {
+  bool ok = false;
+  bool data = true;
+  uint64_t length = 0;
+};
+DeviceExtentAnswer query_extent(int fd, uint64_t size, uint64_t offset);
 
 // "#UD" for 6, "#PF" for 14, ...; "vector N" otherwise.
 std::string exception_name(uint64_t vector);

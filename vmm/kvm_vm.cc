@@ -100,6 +100,9 @@ bool install_vcpu_seccomp(int vcpu_fd, const std::vector<DeviceSlot>& devices) {
   for (const DeviceSlot& d : devices) {
     ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pread64), 1,
                            SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) == 0;
+    // SEEK_DATA / SEEK_HOLE for the extent call.
+    ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(lseek), 1,
+                           SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) == 0;
     if (d.writable)
       ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 1,
                              SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) == 0;

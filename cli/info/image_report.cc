@@ -5,31 +5,13 @@
 
 namespace instar::cli {
 
-namespace {
-
-std::string substitute(std::string message, const std::vector<uint64_t>& numbers) {
-  size_t from = 0;
-  for (uint64_t n : numbers) {
-    size_t at = message.find("{}", from);
-    if (at == std::string::npos) break;
-    std::string text = std::to_string(n);
-    message.replace(at, 2, text);
-    from = at + text.size();
-  }
-  return message;
-}
-
-}  // namespace
-
 Result<void> report_from_record(const DecodedRecord& record, ImageReport& report,
                                 std::optional<RecordError>& error) {
   const RecordField& r = record.root;
   if (record.operation != static_cast<uint16_t>(Operation::info))
     return make_error(Errc::invalid, "result record is not an info record");
-  if (auto message = r.string_of(kTagErrorMessage)) {
-    std::vector<uint64_t> numbers;
-    if (auto d = r.u64_of(kTagErrorDetail)) numbers = {*d, r.u64_of(kTagErrorDetail2).value_or(0)};
-    error = RecordError{substitute(*message, numbers)};
+  if (auto message = record_error_message(r)) {
+    error = RecordError{*message};
     return ok();
   }
   auto format = r.string_of(kInfoFormat);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "cli/chain/chain_session.h"
 #include "cli/info/backing_path.h"
 #include "cli/info/image_report.h"
 #include "cli/info/info_render.h"
@@ -120,16 +121,6 @@ std::optional<InfoOptions> parse_options(const Program& program, const std::vect
   }
   status = 0;
   return opts;
-}
-
-// The end of the name as given (directory included, as qemu's probe sees it):
-// probing looks at a ".dmg" suffix of a name longer than four characters.
-void set_name_tail(Request& request, const std::string& path) {
-  std::string base = path;
-  if (base.size() >= sizeof request.name_tail)
-    base = base.substr(base.size() - (sizeof request.name_tail - 1));
-  for (size_t i = 0; i < base.size(); i++) request.name_tail[i] = base[i];
-  request.name_tail[base.size()] = '\0';
 }
 
 // Opens and reports one image; prints the error and returns nullopt on failure.

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "vmm/hypercall_handler.h"
+
 namespace instar::cli {
 
 FileBlockDevice::~FileBlockDevice() {
@@ -23,6 +25,13 @@ Result<void> FileBlockDevice::read(uint64_t offset, void* buffer, size_t length)
     length -= static_cast<size_t>(n);
   }
   return ok();
+}
+
+Result<DeviceExtent> FileBlockDevice::extent(uint64_t offset) {
+  if (offset >= size_) return make_error(Errc::io, "extent query beyond end of device");
+  vmm::DeviceExtentAnswer a = vmm::query_extent(fd_, size_, offset);
+  if (!a.ok || a.length == 0) return make_error(Errc::io, "Input/output error");
+  return DeviceExtent{a.data, a.length};
 }
 
 Result<void> FileBlockDevice::write(uint64_t offset, const void* buffer, size_t length) {

@@ -12,6 +12,8 @@ class FileBlockDevice final : public BlockDevice {
  public:
   // Takes ownership of `fd`.
   FileBlockDevice(int fd, uint64_t size, bool writable) : fd_(fd), size_(size), writable_(writable) {}
+  FileBlockDevice(int fd, uint64_t size, uint64_t allocated, bool writable)
+      : fd_(fd), size_(size), allocated_(allocated), has_allocated_(true), writable_(writable) {}
   ~FileBlockDevice();
   FileBlockDevice(const FileBlockDevice&) = delete;
   FileBlockDevice& operator=(const FileBlockDevice&) = delete;
@@ -19,11 +21,15 @@ class FileBlockDevice final : public BlockDevice {
   uint64_t size() const override { return size_; }
   Result<void> read(uint64_t offset, void* buffer, size_t length) override;
   Result<void> write(uint64_t offset, const void* buffer, size_t length) override;
+  Result<DeviceExtent> extent(uint64_t offset) override;
+  uint64_t allocated_size() const override { return has_allocated_ ? allocated_ : size_; }
   int fd() const { return fd_; }
 
  private:
   int fd_;
   uint64_t size_;
+  uint64_t allocated_ = 0;
+  bool has_allocated_ = false;
   bool writable_;
 };
 

@@ -33,7 +33,9 @@ std::optional<OpenedImage> open_image_readonly(const std::string& path, std::str
   OpenedImage image;
   image.length = static_cast<uint64_t>(st.st_size);
   image.allocated = static_cast<uint64_t>(st.st_blocks) * 512;
-  image.device = std::make_unique<FileBlockDevice>(fd, image.length, false);
+  image.dev = static_cast<uint64_t>(st.st_dev);
+  image.ino = static_cast<uint64_t>(st.st_ino);
+  image.device = std::make_unique<FileBlockDevice>(fd, image.length, *image.allocated, false);
   return image;
 }
 

@@ -14,6 +14,8 @@ struct OpenedImage {
   std::unique_ptr<FileBlockDevice> device;
   uint64_t length = 0;
   std::optional<uint64_t> allocated;  // st_blocks * 512
+  uint64_t dev = 0;  // st_dev and st_ino: the same file reached twice is a cycle
+  uint64_t ino = 0;
 };
 
 // Opens read-only. On failure `error` holds qemu's file-driver text:

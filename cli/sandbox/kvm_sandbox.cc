@@ -20,7 +20,9 @@ Result<DecodedRecord> run_kvm_sandbox(const SandboxOptions& options, const Reque
   static std::string message;  // Error messages are static text; this one is built per failure.
   if (!kvm_sandbox_available()) return make_error(Errc::unsupported, "sandbox: /dev/kvm is not usable here");
   std::vector<vmm::DeviceSlot> slots;
-  if (devices.image != nullptr) slots.push_back({devices.image->fd(), devices.image->size(), false});
+  if (devices.image != nullptr)
+    slots.push_back({devices.image->fd(), devices.image->size(), false, devices.image->allocated_size()});
+  for (FileBlockDevice* d : devices.attached) slots.push_back({d->fd(), d->size(), false, d->allocated_size()});
   vmm::VmConfig config;
   config.memory_bytes = options.memory_mib << 20;
   config.timeout_ms = options.timeout_ms;

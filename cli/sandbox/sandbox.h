@@ -28,10 +28,19 @@ const char* sandbox_kind_name(SandboxKind kind);
 // The files the host opened for one run; every one is read-only for now.
 struct HostDevices {
   FileBlockDevice* image = nullptr;
+  // Device n + 1: backing and data files, in request.attached order (no gaps).
+  std::vector<FileBlockDevice*> attached;
 
-  Devices core() const { return Devices{image}; }
+  Devices core() const {
+    Devices d{image};
+    for (size_t i = 0; i < attached.size() && i < kMaxAttached; i++) d.attached[i] = attached[i];
+    return d;
+  }
   std::vector<int> read_only_fds() const {
-    return image ? std::vector<int>{image->fd()} : std::vector<int>{};
+    std::vector<int> fds;
+    if (image) fds.push_back(image->fd());
+    for (FileBlockDevice* d : attached) fds.push_back(d->fd());
+    return fds;
   }
 };
 

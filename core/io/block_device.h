@@ -8,6 +8,14 @@
 
 namespace instar {
 
+// What the host's filesystem says about the bytes at an offset: data, or a
+// hole that reads as zeroes, running for `length` bytes (at least one, at most
+// to the end of the device). It describes the file, not the image in it.
+struct DeviceExtent {
+  bool data = true;
+  uint64_t length = 0;
+};
+
 class BlockDevice {
  public:
   BlockDevice() = default;
@@ -20,6 +28,16 @@ class BlockDevice {
   virtual Result<void> read(uint64_t offset, void* buffer, size_t length) = 0;
   // Writes exactly `length` bytes at `offset`; read-only devices refuse.
   virtual Result<void> write(uint64_t offset, const void* buffer, size_t length) = 0;
+  // The data/hole extent starting at `offset` (< size()). Devices that cannot
+  // tell report data to the end, as qemu's file driver does without SEEK_DATA.
+  // (Defined here, not in core/: core is built without RTTI, and a key function
+  // there would leave host subclasses without the base's typeinfo.)
+  virtual Result<DeviceExtent> extent(uint64_t offset) {
+    if (offset >= size()) return make_error(Errc::io, "extent query beyond end of device");
+    return DeviceExtent{true, size() - offset};
+  }
+  // Bytes the file occupies on disk (st_blocks * 512); size() where unknown.
+  virtual uint64_t allocated_size() const { return size(); }
 
  protected:
   // Never deleted through the interface, so no virtual destructor (and no operator delete in the guest).

@@ -2,6 +2,7 @@
 #include "core/ops/execute.h"
 
 #include "core/ops/info.h"
+#include "core/ops/map.h"
 
 namespace instar {
 
@@ -11,6 +12,8 @@ Result<void> execute(const Request& request, const Devices& devices, Arena& scra
     case Operation::info:
       run_info(request, devices, scratch, out);
       break;
+    case Operation::map:
+      run_map(request, devices, scratch, out);
     default:
       write_error(out, make_error(Errc::unsupported, "operation not supported"));
       break;

@@ -14,6 +14,24 @@
 
 namespace instar {
 
+// Devices beyond the image are attached by the host when core asks for them
+// (a backing file, an external data file) or when the operation has an output.
+inline constexpr size_t kMaxAttached = 24;
+
+enum class DeviceRole : uint8_t { none = 0, backing = 1, data_file = 2, output = 3 };
+
+struct AttachedDevice {
+  DeviceRole role = DeviceRole::none;
+  uint8_t parent = 0;  // the layer it belongs to: 0 is the image, n is attached[n - 1]
+};
+
+// `map`: the window of the virtual disk to describe.
+struct MapParams {
+  uint64_t start = 0;
+  uint64_t max_length = 0;
+  bool has_max_length = false;
+};
+
 struct Request {
   Operation operation = Operation::info;
   bool format_given = false;  // -f
@@ -24,10 +42,13 @@ struct Request {
   uint16_t qemu_minor = 0;
   // The last characters of the image's name as the user gave it: the dmg probe looks at its suffix.
   char name_tail[32] = {};
+  AttachedDevice attached[kMaxAttached] = {};
+  MapParams map;
 };
 
 struct Devices {
   BlockDevice* image = nullptr;
+  BlockDevice* attached[kMaxAttached] = {};  // attached[i] plays request.attached[i].role
 };
 
 // Runs the request and writes its result record (success or error) into `out`.

@@ -3,6 +3,7 @@
 #include "core/base/checked.h"
 #include "core/ops/info.h"
 #include "core/ops/info_qcow2_metadata.h"
+#include "core/ops/qcow2_open.h"
 #include "core/qcow2/header.h"
 
 namespace instar::qcow2 {
@@ -27,7 +28,8 @@ ByteSpan until_nul(ByteSpan s) {
 
 }  // namespace
 
-Result<void> info(BlockDevice& image, const QemuRules& rules, Arena& scratch, RecordWriter& out) {
+Result<OpenedImage> open_image(BlockDevice& image, const QemuRules& rules, Arena& scratch) {
+  OpenedImage o;
   uint8_t header_bytes[kHeaderStructSize];
   INSTAR_TRY(read_zero_padded(image, 0, header_bytes, sizeof header_bytes));
   INSTAR_TRY_ASSIGN(h, parse_header(ByteSpan(header_bytes, sizeof header_bytes)));
@@ -38,7 +40,8 @@ Result<void> info(BlockDevice& image, const QemuRules& rules, Arena& scratch, Re
 
   uint64_t unknown = h.incompatible_features & ~kIncompatKnownMask;
   if (unknown != 0) {
-    char text[512];
+    // The message outlives this frame: one open at a time per process or guest.
+    static char text[512];
     describe_unsupported_features(scan_extensions(h, area), unknown, text, sizeof text);
     return make_error(Errc::unsupported, text);
   }
@@ -54,17 +57,38 @@ Result<void> info(BlockDevice& image, const QemuRules& rules, Arena& scratch, Re
   bool data_file_raw = (h.autoclear_features & kAutoclearDataFileRaw) != 0;
   if (!has_data_file && data_file_raw) return make_error(Errc::invalid, "data-file-raw requires a data file");
 
-  ByteSpan backing_name;
   if (h.backing_file_offset != 0) {
     uint64_t limit = h.cluster_size() - h.backing_file_offset;
     if (limit > kMaxBackingNameLength) limit = kMaxBackingNameLength;
     if (h.backing_file_size > limit) return make_error(Errc::invalid, "Backing file name too long");
     INSTAR_TRY_ASSIGN(name, read_region(image, scratch, h.backing_file_offset, h.backing_file_size));
-    backing_name = until_nul(name);
+    o.backing_name = until_nul(name);
   }
 
   INSTAR_TRY_ASSIGN(snapshots, read_snapshot_table(image, scratch, h));
   INSTAR_TRY_ASSIGN(bitmaps, read_bitmap_directory(image, scratch, h, ext));
+  o.header = h;
+  o.ext = ext;
+  if (ext.has_backing_format) o.backing_format = until_nul(ext.backing_format);
+  if (ext.has_data_file) o.data_file_name = until_nul(ext.data_file);
+  o.has_data_file = has_data_file;
+  o.data_file_raw = data_file_raw;
+  o.encryption = encryption;
+  o.snapshots = snapshots;
+  o.bitmaps = bitmaps;
+  return o;
+}
+
+Result<void> info(BlockDevice& image, const QemuRules& rules, Arena& scratch, RecordWriter& out) {
+  INSTAR_TRY_ASSIGN(o, open_image(image, rules, scratch));
+  const Header& h = o.header;
+  const Extensions& ext = o.ext;
+  ByteSpan backing_name = o.backing_name;
+  bool has_data_file = o.has_data_file;
+  bool data_file_raw = o.data_file_raw;
+  const EncryptionView& encryption = o.encryption;
+  const SnapshotView& snapshots = o.snapshots;
+  const BitmapView& bitmaps = o.bitmaps;
 
   out.put_string(kInfoFormat, "qcow2");
   out.put_u64(kInfoVirtualSize, h.size / 512 * 512);

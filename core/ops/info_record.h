@@ -17,6 +17,16 @@ enum CommonTag : uint16_t {
   kTagErrorDetail2 = 3,
   kTagErrorCode = 4,
   kTagWarning = 5,  // a line qemu prints to stderr while succeeding
+  // The open stopped: the host must attach this device and run the request again.
+  kTagNeedDevice = 10,  // group
+  kTagNeedRole = 11,    // DeviceRole
+  kTagNeedParent = 12,  // device number of the layer that names it
+  kTagNeedName = 13,    // the name as stored in the image
+  kTagNeedFormat = 14,  // the backing format the image names, if any
+  // The chain core opened: one group per layer, top first.
+  kTagLayer = 20,        // group
+  kTagLayerDevice = 21,  // device number
+  kTagLayerFormat = 22,  // driver name
 };
 
 enum InfoTag : uint16_t {

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#define INSTAR_ABI_VERSION 1u
+#define INSTAR_ABI_VERSION 2u
 #define INSTAR_HC_PORT_BASE 0x500u
 
 enum instar_hypercall {
@@ -20,7 +20,8 @@ enum instar_hypercall {
   INSTAR_HC_LOG = 5,
   INSTAR_HC_EXIT = 6,
   INSTAR_HC_EXCEPTION = 7,
-  INSTAR_HC_COUNT = 8
+  INSTAR_HC_BLOCK_EXTENT = 8,
+  INSTAR_HC_COUNT = 9
 };
 
 /* Guest-physical layout, set up by the monitor before the first instruction. */
@@ -78,6 +79,20 @@ struct instar_hc_device_size {
   uint64_t size;
   int32_t status;
   uint32_t reserved_out;
+  uint64_t allocated; /* bytes the file occupies on disk (st_blocks * 512) */
+};
+
+/* Data or hole at an offset of a device, from the host's filesystem
+ * (SEEK_DATA / SEEK_HOLE): file metadata, not image content. */
+struct instar_hc_block_extent {
+  /* IN */
+  uint32_t device;
+  uint32_t reserved;
+  uint64_t offset;
+  /* OUT */
+  uint64_t length; /* bytes from offset with the same kind, at least 1 */
+  uint32_t data;   /* 1 data, 0 hole */
+  int32_t status;
 };
 
 struct instar_hc_result {

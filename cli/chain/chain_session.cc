@@ -1,0 +1,129 @@
+// chain_session.cc: the attach-and-rerun loop and the path policy.
+#include "cli/chain/chain_session.h"
+
+#include <climits>
+#include <cstdlib>
+#include <set>
+#include <utility>
+
+#include "cli/info/backing_path.h"
+#include "cli/sandbox/sandbox.h"
+#include "core/ops/info_record.h"
+
+namespace instar::cli {
+
+namespace {
+
+constexpr size_t kMaxBackingDepth = 16;
+
+std::string real_directory_of(const std::string& path) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) == nullptr) return "";
+  std::string real = buf;
+  size_t slash = real.rfind('/');
+  return slash == 0 ? "/" : real.substr(0, slash);
+}
+
+bool inside(const std::string& path, const std::string& dir) {
+  if (dir.empty()) return false;
+  if (dir == "/") return true;
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+}
+
+// Whether the file `path` names (after resolving links) lies in an allowed directory.
+bool allowed(const std::string& path, const std::vector<std::string>& dirs) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) == nullptr) return true;  // missing: the open reports it as qemu does
+  for (const std::string& d : dirs)
+    if (inside(buf, d)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> extra_allowed_directories() {
+  std::vector<std::string> dirs;
+  const char* env = std::getenv("INSTAR_ALLOW_PATHS");
+  if (env == nullptr) return dirs;
+  std::string list = env;
+  size_t from = 0;
+  while (from <= list.size()) {
+    size_t colon = list.find(':', from);
+    std::string d = list.substr(from, colon == std::string::npos ? std::string::npos : colon - from);
+    char buf[PATH_MAX];
+    if (!d.empty() && realpath(d.c_str(), buf) != nullptr) dirs.push_back(buf);
+    if (colon == std::string::npos) break;
+    from = colon + 1;
+  }
+  return dirs;
+}
+
+void set_name_tail(Request& request, const std::string& path) {
+  std::string base = path;
+  if (base.size() >= sizeof request.name_tail) base = base.substr(base.size() - (sizeof request.name_tail - 1));
+  for (size_t i = 0; i < base.size(); i++) request.name_tail[i] = base[i];
+  request.name_tail[base.size()] = '\0';
+}
+
+std::string device_name(const ChainSession& session, uint64_t number) {
+  return number < session.names.size() ? session.names[number] : "";
+}
+
+std::optional<ChainSession> run_chain_session(const Program& program, Request request,
+                                              const std::string& filename) {
+  auto fail = [&](const std::string& why) -> std::optional<ChainSession> {
+    report_error(program, "Could not open '" + filename + "': " + why);
+    return std::nullopt;
+  };
+  ChainSession session;
+  std::string error;
+  auto image = open_image_readonly(filename, error);
+  if (!image) return fail(error);
+  std::vector<std::string> dirs = extra_allowed_directories();
+  dirs.push_back(real_directory_of(filename));
+  std::set<std::pair<uint64_t, uint64_t>> seen{{image->dev, image->ino}};
+  session.files.push_back(std::move(*image));
+  session.names.push_back(filename);
+  std::vector<size_t> depth_of{0};  // backing depth of each device's layer
+
+  for (;;) {
+    HostDevices devices;
+    devices.image = session.files[0].device.get();
+    for (size_t i = 1; i < session.files.size(); i++) devices.attached.push_back(session.files[i].device.get());
+    auto record = run_sandboxed(program.sandbox, request, devices);
+    if (record.is_error()) return fail(record.error().message);
+    const RecordField* need = record.value().root.find(kTagNeedDevice);
+    if (need == nullptr) {
+      session.record = std::move(record.value());
+      return session;
+    }
+    auto role = need->u64_of(kTagNeedRole);
+    auto parent = need->u64_of(kTagNeedParent);
+    auto name = need->string_of(kTagNeedName);
+    if (!role || !parent || !name || *parent >= session.files.size() ||
+        (*role != static_cast<uint64_t>(DeviceRole::backing) && *role != static_cast<uint64_t>(DeviceRole::data_file)))
+      return fail("sandbox: malformed device request in the result record");
+    if (session.files.size() > kMaxAttached) return fail("instar: too many files in the chain");
+    bool backing = *role == static_cast<uint64_t>(DeviceRole::backing);
+    size_t depth = depth_of[*parent] + (backing ? 1 : 0);
+    if (depth > kMaxBackingDepth) return fail("Backing chain is deeper than 16 files (instar's limit)");
+    std::string path = combine_backing_path(session.names[*parent], *name);
+    std::string prefix = backing ? "Could not open backing file: " : "";
+    if (!allowed(path, dirs))
+      return fail(prefix + "'" + path +
+                  "' is outside the directories instar may open (the image's directory and "
+                  "INSTAR_ALLOW_PATHS; docs/sandbox.md)");
+    auto file = open_image_readonly(path, error);
+    if (!file) return fail(prefix + error);
+    if (!seen.insert({file->dev, file->ino}).second)
+      return fail(prefix + "Backing file '" + path + "' creates an infinite loop");
+    size_t slot = session.files.size() - 1;  // request.attached index
+    request.attached[slot].role = backing ? DeviceRole::backing : DeviceRole::data_file;
+    request.attached[slot].parent = static_cast<uint8_t>(*parent);
+    session.files.push_back(std::move(*file));
+    session.names.push_back(path);
+    depth_of.push_back(depth);
+  }
+}
+
+}  // namespace instar::cli

@@ -1,0 +1,40 @@
+// chain_session.h: running an operation over an image and the files it names.
+// Core reports the backing or data file it needs; the host resolves the name as
+// qemu would, checks it against the allowlist (the image's directory and the
+// directories in INSTAR_ALLOW_PATHS), refuses cycles and chains deeper than 16,
+// opens the file read-only, attaches it and runs the request again.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/io/open_image.h"
+#include "cli/program.h"
+#include "cli/record_decoder.h"
+#include "core/ops/execute.h"
+
+namespace instar::cli {
+
+struct ChainSession {
+  std::vector<OpenedImage> files;  // device n is files[n]
+  std::vector<std::string> names;  // each device's name as qemu prints it
+  DecodedRecord record;            // the final run's record
+};
+
+// Opens `filename` and runs `request` to completion. On failure prints qemu's
+// "Could not open '<filename>': ..." line and returns nullopt.
+std::optional<ChainSession> run_chain_session(const Program& program, Request request,
+                                              const std::string& filename);
+
+// The name qemu gives the device numbered `number`, or "" if unknown.
+std::string device_name(const ChainSession& session, uint64_t number);
+
+// Fills request.name_tail with the end of the image's name (the dmg probe looks at it).
+void set_name_tail(Request& request, const std::string& path);
+
+// The directories backing and data files may come from, besides the image's own.
+std::vector<std::string> extra_allowed_directories();
+
+}  // namespace instar::cli

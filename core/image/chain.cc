@@ -1,0 +1,112 @@
+// chain.cc: building the chain of layers over attached devices.
+#include "core/image/chain.h"
+
+#include "core/base/text.h"
+
+namespace instar::image {
+
+namespace {
+
+// The attached device playing `role` for layer device `parent`, as a device number; 0 if none.
+uint8_t find_attached(const Request& request, const Devices& devices, DeviceRole role, uint8_t parent) {
+  for (size_t i = 0; i < kMaxAttached; i++) {
+    if (request.attached[i].role == role && request.attached[i].parent == parent && devices.attached[i] != nullptr)
+      return static_cast<uint8_t>(i + 1);
+  }
+  return 0;
+}
+
+bool bytes_equal(ByteSpan a, const char* b) {
+  size_t n = 0;
+  while (b[n] != 0) n++;
+  if (a.size != n) return false;
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != static_cast<uint8_t>(b[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+BlockDevice* device_number(const Devices& devices, uint8_t number) {
+  if (number == 0) return devices.image;
+  if (number > kMaxAttached) return nullptr;
+  return devices.attached[number - 1];
+}
+
+Result<ChainOpen> open_chain(const Request& request, const Devices& devices, Arena& scratch, Chain& chain) {
+  if (devices.image == nullptr) return make_error(Errc::invalid, "no image device attached");
+  qcow2::QemuRules rules{request.qemu_major >= 10};
+  ProbeOrder order = request.qemu_major >= 8 ? ProbeOrder::qemu_10_0 : ProbeOrder::qemu_7_2;
+  uint8_t number = 0;
+  bool format_known = request.format_given;
+  ImageFormat format = request.format;
+  const char* name_tail = request.name_tail;
+  ChainOpen result;
+  for (size_t depth = 0;; depth++) {
+    if (depth >= kMaxChainLength) return make_error(Errc::too_large, "Backing chain is too long");
+    BlockDevice* device = device_number(devices, number);
+    if (device == nullptr) return make_error(Errc::invalid, "device not attached");
+    if (!format_known) {
+      INSTAR_TRY_ASSIGN(probed, probe_device(*device, depth == 0 ? name_tail : "", order));
+      format = probed;
+    }
+    chain.device_of[depth] = number;
+    chain.format_of[depth] = format;
+    chain.length = depth + 1;
+    Layer* layer = nullptr;
+    ByteSpan backing_name, backing_format;
+    if (format == ImageFormat::raw) {
+      chain.raw[depth].init(*device, number);
+      layer = &chain.raw[depth];
+    } else if (format == ImageFormat::qcow2) {
+      INSTAR_TRY_ASSIGN(opened, qcow2::open_image(*device, rules, scratch));
+      if (opened.header.crypt_method != qcow2::kCryptNone)
+        return make_error(Errc::unsupported, "encrypted images are not supported by instar yet");
+      BlockDevice* data = device;
+      uint8_t data_number = number;
+      if (opened.has_data_file) {
+        data_number = find_attached(request, devices, DeviceRole::data_file, number);
+        if (data_number == 0) {
+          result.needed = NeededDevice{DeviceRole::data_file, number, opened.data_file_name, ByteSpan()};
+          return result;
+        }
+        data = device_number(devices, data_number);
+      }
+      INSTAR_TRY(chain.qcow2[depth].init(*device, number, opened, *data, data_number, scratch));
+      layer = &chain.qcow2[depth];
+      backing_name = opened.backing_name;
+      backing_format = opened.backing_format;
+    } else {
+      static char text[96];
+      TextBuilder message(text, sizeof text);
+      message.append("instar does not support the '");
+      message.append(image_format_name(format));
+      message.append("' image format yet");
+      return make_error(Errc::unsupported, text);
+    }
+    chain.layers[depth] = layer;
+    if (depth > 0) chain.layers[depth - 1]->backing = layer;
+    if (backing_name.size == 0) break;
+    uint8_t backing = find_attached(request, devices, DeviceRole::backing, number);
+    if (backing == 0) {
+      result.needed = NeededDevice{DeviceRole::backing, number, backing_name, backing_format};
+      return result;
+    }
+    number = backing;
+    format_known = backing_format.size > 0;
+    if (format_known) {
+      if (bytes_equal(backing_format, "raw")) {
+        format = ImageFormat::raw;
+      } else if (bytes_equal(backing_format, "qcow2")) {
+        format = ImageFormat::qcow2;
+      } else {
+        return make_error(Errc::unsupported, "instar supports raw and qcow2 backing files only");
+      }
+    }
+  }
+  chain.top = chain.layers[0];
+  result.complete = true;
+  return result;
+}
+
+}  // namespace instar::image

@@ -1,0 +1,45 @@
+// chain.h: an image and its backing files as a chain of layers, built from the
+// devices the host attached. Core never opens files: when a layer needs a
+// device that is not attached yet (a backing file, an external data file), the
+// open stops and names it, and the host attaches it and runs the request again.
+#pragma once
+
+#include "core/base/arena.h"
+#include "core/image/qcow2_layer.h"
+#include "core/image/raw_layer.h"
+#include "core/ops/execute.h"
+
+namespace instar::image {
+
+inline constexpr size_t kMaxChainLength = 17;  // the image and at most 16 backing files
+
+struct NeededDevice {
+  DeviceRole role = DeviceRole::none;
+  uint8_t parent = 0;       // the device number of the layer that needs it
+  ByteSpan name;            // as stored in that layer
+  ByteSpan format;          // the backing format the layer names, if any
+};
+
+struct Chain {
+  Layer* top = nullptr;
+  size_t length = 0;
+  Layer* layers[kMaxChainLength] = {};
+  uint8_t device_of[kMaxChainLength] = {};  // the device number holding each layer
+  ImageFormat format_of[kMaxChainLength] = {};
+  Qcow2Layer qcow2[kMaxChainLength];
+  RawLayer raw[kMaxChainLength];
+};
+
+struct ChainOpen {
+  bool complete = false;  // false: `needed` names the device to attach
+  NeededDevice needed;
+};
+
+// Opens the image (format from the request or probed) and every backing file
+// below it. `chain` must outlive its use; its layers point into `scratch`.
+Result<ChainOpen> open_chain(const Request& request, const Devices& devices, Arena& scratch, Chain& chain);
+
+// The device numbered `number` (0: the image, n: attached[n - 1]), or null.
+BlockDevice* device_number(const Devices& devices, uint8_t number);
+
+}  // namespace instar::image

@@ -1,0 +1,66 @@
+// qcow2_layer.h: the qcow2 format as a Layer: L1/L2 (standard and extended)
+// lookups, cluster and subcluster types, and what qemu's qcow2 driver answers
+// for block status.
+#pragma once
+
+#include "core/base/arena.h"
+#include "core/image/block_status.h"
+#include "core/ops/qcow2_open.h"
+
+namespace instar::image {
+
+class Qcow2Layer final : public Layer {
+ public:
+  Qcow2Layer() = default;
+  ~Qcow2Layer() = default;
+
+  // `data` is the external data file (its device number `data_number`), or
+  // the image itself. Loads the L1 and refcount tables from scratch memory.
+  Result<void> init(BlockDevice& image, uint8_t image_number, const qcow2::OpenedImage& opened,
+                    BlockDevice& data, uint8_t data_number, Arena& scratch);
+
+  Result<Status> driver_status(uint64_t offset, uint64_t bytes) override;
+  Result<void> read_allocated(uint64_t offset, uint8_t* out, size_t length, const Status& status) override;
+
+  uint64_t cluster_size() const { return uint64_t{1} << cluster_bits_; }
+
+ private:
+  enum class Type : uint8_t { normal, compressed, zero_plain, zero_alloc, unallocated_plain, unallocated_alloc, invalid };
+
+  Result<const uint8_t*> l2_table(uint64_t l2_offset);
+  Type subcluster_type(uint64_t entry, uint64_t bitmap, uint32_t sc) const;
+  // Subclusters from `sc` on with the type of `sc`; -1 for an invalid entry.
+  int32_t range_type(uint64_t entry, uint64_t bitmap, uint32_t sc, Type* type) const;
+  Result<uint64_t> refcount(uint64_t cluster);
+  bool detect_metadata_preallocation();
+
+  BlockDevice* image_ = nullptr;
+  BlockDevice* data_ = nullptr;
+  uint8_t image_number_ = 0;
+  uint8_t data_number_ = 0;
+  uint32_t cluster_bits_ = 16;
+  uint32_t subcluster_bits_ = 16;
+  uint32_t subclusters_ = 1;  // per cluster: 32 with extended L2 entries
+  uint32_t l2_entry_bytes_ = 8;
+  uint32_t l2_entries_ = 0;  // per table
+  uint32_t version_ = 3;
+  uint32_t refcount_order_ = 4;
+  bool external_data_ = false;
+  bool encrypted_ = false;
+  const uint8_t* l1_ = nullptr;
+  uint32_t l1_size_ = 0;
+  const uint8_t* reftable_ = nullptr;
+  uint64_t reftable_entries_ = 0;
+
+  static constexpr size_t kL2Slots = 8;
+  uint8_t* l2_buffer_[kL2Slots] = {};
+  uint64_t l2_cached_[kL2Slots] = {};  // the table offset in each slot, 0 when empty
+  size_t l2_next_ = 0;
+  uint8_t* refblock_ = nullptr;
+  uint64_t refblock_cached_ = 0;
+
+  bool prealloc_checked_ = false;
+  bool metadata_preallocation_ = false;
+};
+
+}  // namespace instar::image

@@ -1,0 +1,110 @@
+// map.cc: qemu-img map: walk the chain's block status over the window, merge
+// neighbouring extents as qemu-img does, and record them.
+#include "core/ops/map.h"
+
+#include "core/image/chain.h"
+#include "core/ops/info.h"
+#include "core/ops/map_record.h"
+
+namespace instar {
+
+namespace {
+
+struct Entry {
+  uint64_t start = 0;
+  uint64_t length = 0;
+  uint64_t depth = 0;
+  uint64_t flags = 0;
+  bool has_offset = false;
+  uint64_t offset = 0;
+  uint8_t file = 0;
+};
+
+// qemu-img's entry_mergeable (the file is part of the comparison).
+bool mergeable(const Entry& a, const Entry& b) {
+  if (a.length == 0) return false;
+  if (a.flags != b.flags || a.depth != b.depth || a.has_offset != b.has_offset) return false;
+  if (a.has_offset && (a.file != b.file || a.offset + a.length != b.offset)) return false;
+  return true;
+}
+
+void write_entry(RecordWriter& out, const Entry& e) {
+  out.begin(kMapEntry);
+  out.put_u64(kMapStart, e.start);
+  out.put_u64(kMapLength, e.length);
+  out.put_u64(kMapDepth, e.depth);
+  out.put_u64(kMapFlags, e.flags);
+  if (e.has_offset) {
+    out.put_u64(kMapOffset, e.offset);
+    out.put_u64(kMapFile, e.file);
+  }
+  out.end(kMapEntry);
+}
+
+}  // namespace
+
+bool open_chain_or_report(const Request& request, const Devices& devices, Arena& scratch, image::Chain& chain,
+                          RecordWriter& out) {
+  auto opened = image::open_chain(request, devices, scratch, chain);
+  if (opened.is_error()) {
+    write_error(out, opened.error());
+    return false;
+  }
+  if (!opened.value().complete) {
+    const image::NeededDevice& need = opened.value().needed;
+    out.begin(kTagNeedDevice);
+    out.put_u64(kTagNeedRole, static_cast<uint64_t>(need.role));
+    out.put_u64(kTagNeedParent, need.parent);
+    out.put_bytes(kTagNeedName, need.name);
+    if (need.format.size > 0) out.put_bytes(kTagNeedFormat, need.format);
+    out.end(kTagNeedDevice);
+    return false;
+  }
+  for (size_t i = 0; i < chain.length; i++) {
+    out.begin(kTagLayer);
+    out.put_u64(kTagLayerDevice, chain.device_of[i]);
+    out.put_string(kTagLayerFormat, image_format_name(chain.format_of[i]));
+    out.end(kTagLayer);
+  }
+  return true;
+}
+
+void run_map(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out) {
+  image::Chain chain;
+  if (!open_chain_or_report(request, devices, scratch, chain, out)) return;
+  uint64_t length = chain.top->size;
+  const MapParams& p = request.map;
+  if (p.has_max_length && p.start + p.max_length < length && p.max_length <= ~0ull - p.start)
+    length = p.start + p.max_length;
+  Entry curr;
+  curr.start = p.start;
+  while (curr.start + curr.length < length) {
+    uint64_t offset = curr.start + curr.length;
+    auto status = image::chain_status(*chain.top, offset, length - offset);
+    if (status.is_error()) {
+      // qemu-img drops the entry it was extending and stops.
+      write_error(out, status.error());
+      return;
+    }
+    const image::Status& s = status.value().status;
+    Entry next;
+    next.start = offset;
+    next.length = s.length;
+    next.depth = status.value().depth;
+    next.flags = ((s.flags & image::kData) ? kMapData : 0) | ((s.flags & image::kZero) ? kMapZero : 0) |
+                 ((s.flags & image::kAllocated) ? kMapPresent : 0) |
+                 ((s.flags & image::kCompressed) ? kMapCompressed : 0);
+    next.has_offset = (s.flags & image::kOffsetValid) != 0;
+    next.offset = next.has_offset ? s.offset : 0;
+    next.file = next.has_offset ? s.file : 0;
+    if (mergeable(curr, next)) {
+      curr.length += next.length;
+      continue;
+    }
+    if (curr.length > 0) write_entry(out, curr);
+    curr = next;
+  }
+  write_entry(out, curr);
+}
+
+}  // namespace instar
