@@ -375,3 +375,331 @@ for target in targets:
     sizes = [len(d) for d in seeds[target].values()]
     print("make-seeds: %-15s %3d seeds, %7d bytes, largest %6d" % (target, len(sizes), sum(sizes), max(sizes)))
 PY
+
+# inflate: raw DEFLATE streams as qcow2 keeps compressed clusters, made by python3's zlib (windowBits -12 as
+# qemu writes them, and -15; levels 0-9; every strategy), each behind inflate_fuzzer.cc's cluster-size byte.
+python3 - "$top/corpora/seeds/inflate" <<'PY'
+import os
+import shutil
+import sys
+import zlib
+
+out_dir = sys.argv[1]
+seeds = {}
+
+
+def noise(n, seed):
+    """Deterministic bytes from a 64-bit LCG (random's algorithms may change between Python versions)."""
+    x, out = seed, bytearray()
+    while len(out) < n:
+        x = (x * 6364136223846793005 + 1442695040888963407) & (2 ** 64 - 1)
+        out.append(x >> 56)
+    return bytes(out)
+
+
+def disk_like(n, seed):
+    """Text, zero runs, copies near and far and a little noise, like a guest's clusters."""
+    words = [b"qcow2 ", b"cluster ", b"the ", b"refcount ", b"table ", b"\n", b"{ ", b"} ", b"return ",
+             b"0x1f; "]
+    r, out = noise(4 * n, seed), bytearray()
+    i = 0
+    while len(out) < n:
+        kind, arg = r[i % len(r)], r[(i + 1) % len(r)]
+        i += 2
+        if kind < 40:
+            out += bytes(arg * 2)
+        elif kind < 60:
+            out += r[i % len(r):i % len(r) + arg % 32]
+        elif kind < 90 and len(out) > 300:
+            start = (arg * 977 + i) % (len(out) - 258)
+            out += out[start:start + 3 + arg]
+        else:
+            out += words[arg % len(words)]
+    return bytes(out[:n])
+
+
+SELECTOR = {512: 0, 1024: 1, 4096: 2, 16384: 3, 65536: 4}
+
+
+def raw_deflate(data, level, wbits, strategy=zlib.Z_DEFAULT_STRATEGY, mem_level=8):
+    c = zlib.compressobj(level, zlib.DEFLATED, wbits, mem_level, strategy)
+    return c.compress(data) + c.flush()
+
+
+def seed(name, data, stream):
+    assert name not in seeds, name
+    seeds[name] = bytes([SELECTOR[len(data)]]) + stream
+
+
+for wbits in (-12, -15):
+    for level in range(10):
+        data = disk_like(4096, level)
+        seed("w%d-l%d-4k" % (-wbits, level), data, raw_deflate(data, level, wbits))
+        data = disk_like(65536, 100 + level)
+        seed("w%d-l%d-64k" % (-wbits, level), data, raw_deflate(data, level, wbits, mem_level=9))
+strategies = {"filtered": zlib.Z_FILTERED, "huffman": zlib.Z_HUFFMAN_ONLY, "rle": zlib.Z_RLE,
+              "fixed": zlib.Z_FIXED}
+for name, strategy in sorted(strategies.items()):
+    for size, size_name in ((512, "512"), (65536, "64k")):
+        data = disk_like(size, 200 + size)
+        seed("w12-l6-%s-%s" % (name, size_name), data, raw_deflate(data, 6, -12, strategy))
+seed("w12-l9-noise-512", noise(512, 1), raw_deflate(noise(512, 1), 9, -12))
+seed("w12-l6-zeros-64k", bytes(65536), raw_deflate(bytes(65536), 6, -12))
+# An exact size of 1000 (selector 6, then the size - 1 in 16 bits) and sector padding, as qcow2 stores it.
+data = disk_like(1000, 300)
+seeds["w12-l6-1000-padded"] = bytes([6]) + (999).to_bytes(2, "big") + raw_deflate(data, 6, -12) + bytes(300)
+
+shutil.rmtree(out_dir, ignore_errors=True)
+os.makedirs(out_dir)
+for name, data in sorted(seeds.items()):
+    assert len(data) < (1 << 20), name
+    with open(os.path.join(out_dir, name), "wb") as f:
+        f.write(data)
+sizes = [len(d) for d in seeds.values()]
+print("make-seeds: %-15s %3d seeds, %7d bytes, largest %6d" % ("inflate", len(sizes), sum(sizes), max(sizes)))
+PY
+
+# zstd: frames made by the zstd command-line tool (levels -5..19, with and without checksum and content
+# size, several frames and skippable frames per cluster, trailing sector padding), each behind
+# zstd_fuzzer.cc's cluster-size byte (7: the first frame's content size).
+if command -v zstd >/dev/null; then
+  python3 - "$top/corpora/seeds/zstd" "$work" <<'PY'
+import os, random, shutil, struct, subprocess, sys
+
+out_dir, work = sys.argv[1], sys.argv[2]
+seeds = {}
+
+
+def disk_like(n, seed):
+    rng = random.Random(seed)
+    words = [b"qcow2 ", b"cluster ", b"refcount ", b"zstd ", b"\n", b"offset ", b"\x00" * 16, b"table "]
+    out = bytearray()
+    while len(out) < n:
+        r = rng.randrange(10)
+        if r < 6:
+            out += rng.choice(words)
+        elif r < 8 and len(out) > 64:
+            start = rng.randrange(len(out) - 32)
+            out += out[start:start + rng.randrange(4, 48)]
+        else:
+            out += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 24)))
+    return bytes(out[:n])
+
+
+def zstd(data, *args):
+    # Fed on stdin the tool does not know the size and leaves the content size out; "stdin" asks for that.
+    path = os.path.join(work, "zstd-input")
+    with open(path, "wb") as f:
+        f.write(data)
+    options = [a for a in args if a != "stdin"]
+    with open(path, "rb") as f:
+        command = ["zstd", "-q", "-c", "-T1"] + options + ([] if "stdin" in args else [path])
+        return subprocess.run(command, stdin=f, check=True, capture_output=True).stdout
+
+
+def seed(name, selector, stream, size=None):
+    assert name not in seeds, name
+    head = bytes([selector]) + (struct.pack(">H", size - 1) if selector == 6 else b"")
+    seeds[name] = head + stream
+
+
+sizes = {"512": (0, 512), "4k": (2, 4096), "64k": (4, 65536)}
+for level in (-5, 1, 3, 9, 19):
+    for label, (selector, n) in sorted(sizes.items()):
+        data = disk_like(n, n + level)
+        seed("l%d-%s" % (level, label), selector, zstd(data, "--ultra", "-%d" % level if level > 0 else "--fast=%d" % -level))
+seed("l3-4k-checksum", 7, zstd(disk_like(4096, 1), "-3", "--check"))
+seed("l3-4k-no-content-size", 2, zstd(disk_like(4096, 2), "-3", "stdin"))
+seed("l19-64k-checksum-no-content-size", 4, zstd(disk_like(65536, 3), "-19", "--check", "stdin"))
+seed("l1-2m-zeros", 5, zstd(bytes(2 << 20), "-1"))
+seed("l3-random-1000", 6, zstd(random.Random(4).randbytes(1000), "-3"), 1000)
+data = disk_like(4096, 5)
+frames = zstd(data[:1000], "-3") + struct.pack("<II", 0x184D2A5F, 5) + b"skip!" + zstd(data[1000:], "-1", "--check")
+seed("l3-4k-two-frames-skippable", 2, frames)
+seed("l3-4k-sector-padding", 2, zstd(data, "-3") + bytes(300))
+
+shutil.rmtree(out_dir, ignore_errors=True)
+os.makedirs(out_dir)
+for name, blob in sorted(seeds.items()):
+    assert len(blob) < (1 << 20), name
+    with open(os.path.join(out_dir, name), "wb") as f:
+        f.write(blob)
+lengths = [len(d) for d in seeds.values()]
+print("make-seeds: %-15s %3d seeds, %7d bytes, largest %6d" % ("zstd", len(lengths), sum(lengths), max(lengths)))
+PY
+else
+  echo "make-seeds: zstd not found; corpora/seeds/zstd left as it is" >&2
+fi
+
+# qcow2_check: small whole qcow2 images (clean, compressed, extended L2, snapshots, bitmaps, refcount
+# widths) and copies with the corruptions corpora/cases/check/ makes, each behind qcow2_check_fuzzer.cc's
+# selector byte (0: probe with 7.2 rules, 3: -f qcow2 with 10.0 rules). Snapshot dates are fixed.
+check_work=$(mktemp -d)
+(
+  cd "$check_work"
+  create -f qcow2 -o cluster_size=4k plain.qcow2 4M && io -c "write -P 0xaa 0 16k" plain.qcow2
+  create -f qcow2 -o cluster_size=512 c512.qcow2 1M && io -c "write -P 0x11 0 8k" c512.qcow2
+  create -f qcow2 -o cluster_size=4k,refcount_bits=1 rb1.qcow2 1M && io -c "write -P 0x11 0 16k" rb1.qcow2
+  create -f qcow2 -o cluster_size=4k,refcount_bits=64 rb64.qcow2 1M && io -c "write -P 0x11 0 16k" rb64.qcow2
+  create -f qcow2 -o cluster_size=4k,refcount_bits=4 rb4.qcow2 1M && io -c "write -P 0x11 0 16k" rb4.qcow2
+  create -f qcow2 -o cluster_size=16k,extended_l2=on el2.qcow2 1M && io -c "write -P 0x11 0 3k" el2.qcow2
+  create -f qcow2 -o cluster_size=4k comp.qcow2 1M && io -c "write -c -P 0x11 0 4k" -c "write -c -P 0x12 4k 4k" comp.qcow2
+  create -f qcow2 -o cluster_size=4k snap.qcow2 1M && io -c "write -P 0x11 0 8k" snap.qcow2
+  "$qemu_img" snapshot -c one snap.qcow2 && io -c "write -P 0x12 4k 8k" snap.qcow2
+  create -f qcow2 -o cluster_size=4k bitmaps.qcow2 1M && "$qemu_img" bitmap --add bitmaps.qcow2 b0
+  io -c "write -P 0x11 0 8k" bitmaps.qcow2
+  create -f qcow2 -o cluster_size=4k,compat=0.10 v2.qcow2 1M && io -c "write -P 0x11 0 8k" v2.qcow2
+)
+python3 - "$check_work" "$top/corpora/seeds/qcow2_check" <<'PY'
+import os
+import shutil
+import struct
+import sys
+
+work, out_dir = sys.argv[1], sys.argv[2]
+seeds = {}
+
+
+def read(name):
+    with open(os.path.join(work, name), "rb") as f:
+        return bytearray(f.read())
+
+
+def header(b):
+    cluster_bits, = struct.unpack(">I", b[20:24])
+    l1_offset, rt_offset = struct.unpack(">QQ", b[40:56])
+    nb_snapshots, snapshots_offset = struct.unpack(">IQ", b[60:72])
+    return cluster_bits, l1_offset, rt_offset, nb_snapshots, snapshots_offset
+
+
+for name in sorted(os.listdir(work)):
+    b = read(name)
+    cluster_bits, l1_offset, rt_offset, nb, so = header(b)
+    if nb:  # one snapshot: fix its date
+        b[so + 16:so + 24] = struct.pack(">II", 1700000000, 0)
+    stem = name.rsplit(".", 1)[0]
+    seeds["probe-qemu72-" + stem] = b"\x00" + b
+    seeds["force-qemu10-" + stem] = b"\x03" + b
+
+b = read("plain.qcow2")
+cluster_bits, l1_offset, rt_offset, _, _ = header(b)
+l2_offset = struct.unpack(">Q", b[l1_offset:l1_offset + 8])[0] & 0x00fffffffffffe00
+refblock = struct.unpack(">Q", b[rt_offset:rt_offset + 8])[0]
+
+
+def patched(at, data):
+    c = bytearray(b)
+    c[at:at + len(data)] = data
+    return b"\x00" + c
+
+
+seeds["corrupt-refcount-zero"] = patched(refblock + 2 * 5, b"\0\0")
+seeds["corrupt-leak"] = patched(refblock + 2 * 6, b"\0\x02")
+seeds["corrupt-l2-unaligned"] = patched(l2_offset, struct.pack(">Q", (1 << 63) | 0x5200))
+seeds["corrupt-l2-past-eof"] = patched(l2_offset, struct.pack(">Q", (1 << 63) | 0x10000000))
+seeds["corrupt-l1-copied"] = patched(l1_offset, struct.pack(">Q", l2_offset))
+seeds["corrupt-reftable-outside"] = patched(rt_offset + 8, struct.pack(">Q", 0x10000000))
+seeds["corrupt-refblock-unaligned"] = patched(rt_offset, struct.pack(">Q", refblock | 0x200))
+
+shutil.rmtree(out_dir, ignore_errors=True)
+os.makedirs(out_dir)
+for name, blob in sorted(seeds.items()):
+    assert len(blob) < (1 << 20), name
+    with open(os.path.join(out_dir, name), "wb") as f:
+        f.write(blob)
+lengths = [len(d) for d in seeds.values()]
+print("make-seeds: %-15s %3d seeds, %7d bytes, largest %6d" % ("qcow2_check", len(lengths), sum(lengths), max(lengths)))
+PY
+rm -rf "$check_work"
+
+# map: small whole images (raw; qcow2 v2 and v3, 512 B-16 KiB clusters, zero and compressed clusters, zlib and
+# zstd, extended L2, metadata preallocation, a backing file name, an external data file) behind map_fuzzer.cc's
+# selector byte and window (a shape byte and two 64-bit values), with a few descriptions for its image builder.
+map_work=$(mktemp -d)
+(
+  cd "$map_work"
+  create -f qcow2 -o cluster_size=512 c512.qcow2 1M
+  io -c "write -P 0x11 0 8k" -c "write -z 16k 4k" -c "write -P 0x12 20k 1k" -c "write -z -u 2k 1k" c512.qcow2
+  create -f qcow2 -o cluster_size=4k,compat=0.10 v2.qcow2 1M && io -c "write -P 0x11 4k 8k" -c "discard 8k 4k" v2.qcow2
+  create -f qcow2 -o cluster_size=16k,extended_l2=on el2.qcow2 1M
+  io -c "write -P 0x11 0 3k" -c "write -z 4k 2k" -c "write -P 0x12 17k 1k" el2.qcow2
+  create -f qcow2 -o cluster_size=4k zlib.qcow2 1M && io -c "write -c -P 0x11 0 4k" -c "write -P 0x12 4k 4k" zlib.qcow2
+  create -f qcow2 -o cluster_size=4k,compression_type=zstd zstd.qcow2 1M && io -c "write -c -P 0x11 8k 4k" zstd.qcow2
+  create -f qcow2 -o cluster_size=512,preallocation=metadata prealloc.qcow2 32k
+  create -f qcow2 -o cluster_size=4k base.qcow2 1M
+  create -f qcow2 -o cluster_size=4k -b base.qcow2 -F qcow2 overlay.qcow2 && io -c "write -P 0x11 4k 4k" overlay.qcow2
+  create -f qcow2 -o cluster_size=4k,data_file=img.data datafile.qcow2 1M && io -c "write -P 0x11 0 8k" datafile.qcow2
+  truncate -s 64k sparse.raw && io -f raw -c "write -P 0x11 8k 4k" sparse.raw
+)
+python3 - "$map_work" "$top/corpora/seeds/map" <<'PY'
+import os
+import shutil
+import struct
+import sys
+
+work, out_dir = sys.argv[1], sys.argv[2]
+seeds = {}
+
+
+def read(name):
+    with open(os.path.join(work, name), "rb") as f:
+        return f.read()
+
+
+def window(shape=0, a=0, b=0):
+    return bytes([shape]) + struct.pack(">QQ", a, b)
+
+
+# Selector: bit 0 qemu 10.0; bits 1-2 = 2 probe the bytes, 3 force (bit 3: qcow2, else raw); bit 4 sparse
+# devices; bits 5-6 attach 1 a built image, 2 the image again, 3 zeros.
+PROBE, FORCE_QCOW2, FORCE_RAW, QEMU10, SPARSE = 0x04, 0x0E, 0x06, 0x01, 0x10
+ATTACH_BUILT, ATTACH_SAME, ATTACH_ZEROS = 0x20, 0x40, 0x60
+for name in sorted(os.listdir(work)):
+    if name.endswith(".data"):
+        continue
+    stem = name.rsplit(".", 1)[0]
+    b = read(name)
+    attach = ATTACH_ZEROS if stem in ("overlay", "datafile") else 0
+    seeds["probe-qemu72-" + stem] = bytes([PROBE | attach]) + window() + b
+    seeds["probe-qemu10-sparse-" + stem] = bytes([PROBE | QEMU10 | SPARSE | attach]) + window() + b
+    seeds["window-qemu10-" + stem] = bytes([PROBE | QEMU10 | attach]) + window(0x44, 8192 + 512, 4096 + 1) + b
+    if name.endswith(".qcow2"):
+        seeds["force-raw-" + stem] = bytes([FORCE_RAW]) + window(0x43, 2, 16) + b
+    else:
+        seeds["force-qcow2-" + stem] = bytes([FORCE_QCOW2]) + window() + b
+b = read("overlay.qcow2")
+seeds["chain-same-overlay"] = bytes([PROBE | ATTACH_SAME]) + window() + b
+
+# Descriptions for build_image(): the empty one (a bare v2 image), and a few spelled out value by value.
+seeds["built-empty"] = b""
+def built(version, shape, ext, clusters, cut, l1, size, odd, features, l1_choices, runs, pokes=0):
+    d = bytes([version, shape, ext, clusters, cut, l1]) + struct.pack(">I", size) + bytes([odd, features])
+    for c in l1_choices:
+        d += bytes(c)
+    for run in runs:
+        d += bytes(run)
+    return d + bytes([0, pokes])
+# v3, 512 B clusters, 1 L1 entry, 2048 sectors: runs of normal, zero, compressed and unallocated entries.
+seeds["built-v3-c512-runs"] = bytes([0x01]) + window() + built(
+    1, 0, 0, 20, 0, 0, 64, 1, 0, [[10, 3]], [[4, 1, 7], [3, 3], [2, 5, 1, 0, 0, 0, 64], [5, 0], [2, 4, 9]])
+# v3 with extended L2 (16 KiB clusters), a backing file name, sparse devices, a zero-filled backing file.
+seeds["built-v3-el2-backing"] = bytes([0x01 | SPARSE | ATTACH_ZEROS]) + window(0x44, 3, 200) + built(
+    1, 0x87, 3, 8, 0, 0, 64, 1, 0x04, [[0, 4]], [[3, 1, 0, 0, 0xff, 0xff, 0, 5], [2, 0x83, 0, 0, 0, 3, 0, 0, 0, 1]])
+# v2 with a data file and a zero flag (corrupt in v2).
+seeds["built-v2-zero-flag"] = bytes([0x00 | ATTACH_ZEROS]) + window() + built(
+    0, 1, 0, 10, 0, 0, 100, 1, 0x20, [[0, 2]], [[2, 3], [1, 1, 5]])
+# A built image naming a backing file, and a second built image (v3, 512 B clusters) attached as it.
+seeds["built-chain-second"] = bytes([ATTACH_BUILT]) + window() + built(
+    1, 0, 0, 6, 0, 0, 64, 1, 0x04, [[0, 1]], [[8, 1, 2], [8, 0], [4, 3]]) + bytes([1]) + built(
+    1, 0, 0, 6, 0, 0, 128, 1, 0, [[0, 2]], [[16, 2, 0], [3, 4, 1]])
+
+shutil.rmtree(out_dir, ignore_errors=True)
+os.makedirs(out_dir)
+for name, blob in sorted(seeds.items()):
+    assert len(blob) < (1 << 20), name
+    with open(os.path.join(out_dir, name), "wb") as f:
+        f.write(blob)
+lengths = [len(d) for d in seeds.values()]
+print("make-seeds: %-15s %3d seeds, %7d bytes, largest %6d" % ("map", len(lengths), sum(lengths), max(lengths)))
+PY
+rm -rf "$map_work"

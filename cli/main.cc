@@ -7,8 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include "cli/check/check_command.h"
 #include "cli/info/info_command.h"
+#include "cli/convert/convert_command.h"
 #include "cli/map/map_command.h"
+#include "cli/measure/measure_command.h"
 #include "cli/program.h"
 
 namespace {
@@ -30,9 +33,8 @@ bool parse_limit(const std::optional<std::string>& text, long low, long high, co
 }
 
 // qemu-img subcommands instar does not implement yet: a clear refusal, never a wrong answer.
-const char* const kPendingCommands[] = {"amend",   "bench",   "bitmap", "check",   "commit",
-                                        "compare", "convert", "create", "dd",      "map",
-                                        "measure", "rebase",  "resize", "snapshot"};
+const char* const kPendingCommands[] = {"amend", "bench",  "bitmap", "commit", "compare",
+                                        "create", "dd",     "rebase", "resize", "snapshot"};
 
 }  // namespace
 
@@ -93,7 +95,10 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "info") return info_command(program, rest);
+  if (command == "check") return check_command(program, rest);
   if (command == "map") return map_command(program, rest);
+  if (command == "convert") return convert_command(program, rest);
+  if (command == "measure") return measure_command(program, rest);
   if (command == "--version" || command == "-V") {
     std::printf("instar version 0.1.0 (output profile: qemu-img %s)\n", program.profile.name().c_str());
     return 0;

@@ -37,7 +37,6 @@ ISR_NOERR 9
 ISR_ERR 10
 ISR_ERR 11
 ISR_ERR 12
-ISR_ERR 13
 ISR_ERR 14
 ISR_NOERR 15
 ISR_NOERR 16
@@ -56,6 +55,26 @@ ISR_NOERR 28
 ISR_ERR 29
 ISR_ERR 30
 ISR_NOERR 31
+
+/* #GP. The guest runs in ring 3, where `out` faults: an `out %eax,(%dx)` (0xef)
+ * from ring 3 is a hypercall, performed here, and the guest resumes after it.
+ * Any other #GP is reported like every other exception. */
+isr13:
+    pushq %rcx
+    movq 16(%rsp), %rcx        /* RIP of the faulting instruction */
+    testb $3, 24(%rsp)         /* the interrupted code's CS: ring 3? */
+    jz 1f
+    cmpb $0xef, (%rcx)
+    jne 1f
+    outl %eax, %dx
+    incq %rcx
+    movq %rcx, 16(%rsp)
+    popq %rcx
+    addq $8, %rsp              /* the error code */
+    iretq
+1:  popq %rcx
+    pushq $13
+    jmp isr_common
 
 isr_common:
     mov (%rsp), %rdi      /* vector */

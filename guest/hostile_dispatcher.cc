@@ -46,11 +46,11 @@ constexpr uint32_t kMissedError = 11;
       break;
     }
     case kTripleFault: {
-      struct {
-        uint16_t limit;
-        uint64_t base;
-      } __attribute__((packed)) empty = {0, 0};
-      asm volatile("lidt %0; ud2" : : "m"(empty));
+      // Ring 3 cannot lidt, but the gates are guest memory: without them #UD
+      // becomes #NP, then #DF, then a shutdown.
+      volatile uint8_t* idt = reinterpret_cast<volatile uint8_t*>(INSTAR_GPA_IDT);
+      for (size_t i = 0; i < 32 * 16; i++) idt[i] = 0;
+      asm volatile("ud2");
       break;
     }
     case kArgumentOutsideMemory:

@@ -32,6 +32,14 @@ Result<DeviceExtent> HypercallBlockDevice::extent(uint64_t offset) {
   return DeviceExtent{arg.data != 0, arg.length};
 }
 
+Result<void> HypercallBlockDevice::write_zeroes(uint64_t offset, uint64_t length, bool unmap) {
+  instar_hc_block_zero arg{device_, unmap ? 1u : 0u, offset, length, INSTAR_HC_EIO, 0};
+  hypercall(INSTAR_HC_BLOCK_ZERO, &arg);
+  if (arg.status == INSTAR_HC_EPERM) return make_error(Errc::io, "device is read-only");
+  if (arg.status != INSTAR_HC_OK) return make_error(Errc::io, "Input/output error");
+  return ok();
+}
+
 Result<void> HypercallBlockDevice::write(uint64_t offset, const void* buffer, size_t length) {
   instar_hc_block_write arg{device_, 0, offset, length, reinterpret_cast<uint64_t>(buffer), INSTAR_HC_EIO, 0};
   hypercall(INSTAR_HC_BLOCK_WRITE, &arg);

@@ -64,20 +64,15 @@ struct IdtEntry {
   uint32_t zero;
 } __attribute__((packed));
 
-static IdtEntry idt[32];
-
 void guest_setup_idt() {
+  // The monitor points the IDT register at INSTAR_GPA_IDT (ring 3 cannot lidt).
+  auto* idt = reinterpret_cast<IdtEntry*>(INSTAR_GPA_IDT);
   for (int i = 0; i < 32; i++) {
     uint64_t handler = guest_isr_table[i];
     idt[i] =
         IdtEntry{static_cast<uint16_t>(handler),       0x08, 0, 0x8e, static_cast<uint16_t>(handler >> 16),
                  static_cast<uint32_t>(handler >> 32), 0};
   }
-  struct {
-    uint16_t limit;
-    uint64_t base;
-  } __attribute__((packed)) descriptor = {sizeof idt - 1, reinterpret_cast<uint64_t>(idt)};
-  asm volatile("lidt %0" : : "m"(descriptor));
 }
 
 }  // extern "C"

@@ -2,6 +2,8 @@
 // (no double fetch), checks every field, performs the call, copies OUT fields back.
 #include "vmm/hypercall_handler.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -64,6 +66,8 @@ HypercallOutcome HypercallHandler::handle(uint32_t call, uint64_t gpa) {
       return device_size(gpa);
     case INSTAR_HC_BLOCK_EXTENT:
       return block_extent(gpa);
+    case INSTAR_HC_BLOCK_ZERO:
+      return block_zero(gpa);
     case INSTAR_HC_RESULT:
       return result(gpa);
     case INSTAR_HC_LOG:
@@ -138,6 +142,50 @@ HypercallOutcome HypercallHandler::block_extent(uint64_t gpa) {
   }
   store(memory_, gpa, arg);
   return resume();
+}
+
+HypercallOutcome HypercallHandler::block_zero(uint64_t gpa) {
+  instar_hc_block_zero arg;
+  if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
+  if (arg.device >= devices_.size()) {
+    arg.status = INSTAR_HC_EINVAL;
+  } else if (!devices_[arg.device].writable) {
+    arg.status = INSTAR_HC_EPERM;
+  } else if (arg.offset > (uint64_t{1} << 62) || arg.length > (uint64_t{1} << 62)) {
+    arg.status = INSTAR_HC_EINVAL;
+  } else {
+    DeviceSlot& dev = devices_[arg.device];
+    arg.status = zero_range(dev.fd, arg.offset, arg.length, arg.unmap != 0) ? INSTAR_HC_OK : INSTAR_HC_EIO;
+    if (arg.status == INSTAR_HC_OK && arg.offset + arg.length > dev.size) dev.size = arg.offset + arg.length;
+  }
+  store(memory_, gpa, arg);
+  return resume();
+}
+
+bool zero_range(int fd, uint64_t offset, uint64_t length, bool unmap) {
+  if (length == 0) return true;
+  struct stat st;
+  if (fstat(fd, &st) != 0) return false;
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  // Within the file a hole or a zero range; past its end the file grows.
+  if (offset < size) {
+    uint64_t inside = size - offset < length ? size - offset : length;
+    int mode = unmap ? (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) : FALLOC_FL_ZERO_RANGE;
+    if (fallocate(fd, mode, static_cast<off_t>(offset), static_cast<off_t>(inside)) != 0) {
+      static const uint8_t kZeroes[65536] = {};
+      for (uint64_t done = 0; done < inside;) {
+        size_t n = inside - done < sizeof kZeroes ? static_cast<size_t>(inside - done) : sizeof kZeroes;
+        ssize_t w = pwrite(fd, kZeroes, n, static_cast<off_t>(offset + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        done += static_cast<uint64_t>(w);
+      }
+    }
+    offset += inside;
+    length -= inside;
+  }
+  if (length > 0 && ftruncate(fd, static_cast<off_t>(offset + length)) != 0) return false;
+  return true;
 }
 
 DeviceExtentAnswer query_extent(int fd, uint64_t size, uint64_t offset) {

@@ -40,6 +40,7 @@ class HypercallHandler {
   HypercallOutcome block_io(uint64_t gpa, bool write);
   HypercallOutcome device_size(uint64_t gpa);
   HypercallOutcome block_extent(uint64_t gpa);
+  HypercallOutcome block_zero(uint64_t gpa);
   HypercallOutcome result(uint64_t gpa);
   HypercallOutcome log(uint64_t gpa);
   HypercallOutcome exception(uint64_t gpa);
@@ -59,6 +60,10 @@ struct DeviceExtentAnswer {
   uint64_t length = 0;
 };
 DeviceExtentAnswer query_extent(int fd, uint64_t size, uint64_t offset);
+
+// Zeroes [offset, offset + length) of a host file: fallocate PUNCH_HOLE (unmap)
+// or ZERO_RANGE, falling back to writing zero bytes. Returns false on failure.
+bool zero_range(int fd, uint64_t offset, uint64_t length, bool unmap);
 
 // "#UD" for 6, "#PF" for 14, ...; "vector N" otherwise.
 std::string exception_name(uint64_t vector);

@@ -49,7 +49,8 @@ void store_u64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
 uint64_t build_page_tables(GuestMemory& memory) {
   uint8_t* base = memory.host_base();
   const uint64_t pml4 = INSTAR_GPA_PAGE_TABLES, pdpt = pml4 + 0x1000, pd = pml4 + 0x2000;
-  constexpr uint64_t kPresent = 1, kWritable = 2;
+  // User pages: the guest runs in ring 3 (see the segment set-up below).
+  constexpr uint64_t kPresent = 1, kWritable = 2 | 4;
   uint64_t tables = memory.size() >> 21;  // one page table per 2 MiB
   uint64_t pt_base = memory.size() - tables * 0x1000;
   store_u64(base + pml4, pdpt | kPresent | kWritable);
@@ -71,6 +72,10 @@ void write_gdt(GuestMemory& memory) {
   store_u64(gdt, 0);
   store_u64(gdt + 8, 0x00af9a000000ffffull);   // 64-bit code, DPL 0
   store_u64(gdt + 16, 0x00cf92000000ffffull);  // data
+  store_u64(gdt + 24, 0x00cff2000000ffffull);  // data, DPL 3
+  store_u64(gdt + 32, 0x00affa000000ffffull);  // 64-bit code, DPL 3
+  // The TSS's RSP0: the stack an exception taken in ring 3 switches to.
+  store_u64(memory.host_base() + INSTAR_GPA_TSS + 4, INSTAR_GPA_EXCEPTION_STACK_TOP);
 }
 
 kvm_segment segment(uint16_t selector, uint8_t type, bool code) {
@@ -103,9 +108,12 @@ bool install_vcpu_seccomp(int vcpu_fd, const std::vector<DeviceSlot>& devices) {
     // SEEK_DATA / SEEK_HOLE for the extent call.
     ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(lseek), 1,
                            SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) == 0;
-    if (d.writable)
-      ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 1,
-                             SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) == 0;
+    if (d.writable) {
+      for (int sys : {SCMP_SYS(pwrite64), SCMP_SYS(fallocate), SCMP_SYS(ftruncate), SCMP_SYS(fstat),
+                      SCMP_SYS(newfstatat)})
+        ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys, 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) ==
+              0;
+    }
   }
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2)) == 0;
   for (int sys : {SCMP_SYS(rt_sigreturn), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(futex),
@@ -190,14 +198,20 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
 
   kvm_sregs sregs{};
   if (ioctl(vcpu.fd, KVM_GET_SREGS, &sregs) != 0) return failure("kvm: cannot read special registers");
-  sregs.cs = segment(0x08, 11, true);
-  sregs.ds = sregs.es = sregs.ss = sregs.gs = segment(0x10, 3, false);
-  sregs.fs = segment(0x10, 3, false);
+  // The guest runs in ring 3. Under kvm_pvm, ring-0 guest code is emulated
+  // instruction by instruction (a table scan ran ~300x slower than in-process)
+  // while ring-3 code runs natively; only the exception stubs run in ring 0,
+  // and a hypercall's `out` reaches them as a #GP (guest/boot.S, isr13).
+  sregs.cs = segment(0x23, 11, true);
+  sregs.ds = sregs.es = sregs.ss = sregs.gs = segment(0x1b, 3, false);
+  sregs.fs = segment(0x1b, 3, false);
+  for (kvm_segment* s : {&sregs.cs, &sregs.ds, &sregs.es, &sregs.ss, &sregs.gs, &sregs.fs}) s->dpl = 3;
   sregs.fs.base = INSTAR_GPA_TLS;
   // VMX needs a 64-bit busy TSS in TR even though the guest never switches tasks;
   // without it KVM falls back to emulating every instruction.
   sregs.tr = kvm_segment{};
   sregs.tr.limit = 0x67;
+  sregs.tr.base = INSTAR_GPA_TSS;
   sregs.tr.type = 11;
   sregs.tr.present = 1;
   sregs.ldt = kvm_segment{};
@@ -205,7 +219,10 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
   sregs.ldt.present = 1;
   sregs.ldt.unusable = 1;
   sregs.gdt.base = INSTAR_GPA_GDT;
-  sregs.gdt.limit = 23;
+  sregs.gdt.limit = 39;
+  // The guest fills the gates; lidt is not for ring 3.
+  sregs.idt.base = INSTAR_GPA_IDT;
+  sregs.idt.limit = 32 * 16 - 1;
   sregs.cr3 = INSTAR_GPA_PAGE_TABLES;
   sregs.cr4 = (1u << 5) | (1u << 9) | (1u << 10) | (1u << 18);  // PAE, OSFXSR, OSXMMEXCPT, OSXSAVE
   sregs.cr0 = (1u << 0) | (1u << 1) | (1u << 4) | (1u << 5) | (1u << 16) | (1u << 31);  // PE MP ET NE WP PG

@@ -1,7 +1,13 @@
 // chain_session.cc: the attach-and-rerun loop and the path policy.
 #include "cli/chain/chain_session.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <climits>
+#include <cstring>
 #include <cstdlib>
 #include <set>
 #include <utility>
@@ -69,8 +75,61 @@ std::string device_name(const ChainSession& session, uint64_t number) {
   return number < session.names.size() ? session.names[number] : "";
 }
 
+namespace {
+
+// qemu's file driver creating a raw image: the file truncated to nothing, then
+// to `size`, and its first block written so that its alignment can be probed.
+std::optional<OpenedImage> create_output(const OutputSpec& spec, uint64_t size, std::string& error) {
+  int fd = ::open(spec.path.c_str(), spec.skip_create ? O_RDWR | O_CLOEXEC : O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = std::string(spec.skip_create ? "Could not open '" : "Could not create '") + spec.path +
+            "': " + std::strerror(errno);
+    return std::nullopt;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = "'" + spec.path + "' is not a regular file";
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (!spec.skip_create) {
+    if (ftruncate(fd, 0) != 0 || ftruncate(fd, static_cast<off_t>(size)) != 0) {
+      error = "Could not resize file: " + std::string(std::strerror(errno));
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (size > 0) {
+      static const uint8_t kZeroes[4096] = {};
+      size_t first = size < sizeof kZeroes ? 512 : sizeof kZeroes;
+      if (pwrite(fd, kZeroes, first, 0) < 0) {
+        error = "Could not write to file: " + std::string(std::strerror(errno));
+        ::close(fd);
+        return std::nullopt;
+      }
+      if (size < first && ftruncate(fd, static_cast<off_t>(size)) != 0) {
+        ::close(fd);
+        return std::nullopt;
+      }
+    }
+    if (fstat(fd, &st) != 0) {
+      ::close(fd);
+      return std::nullopt;
+    }
+  }
+  OpenedImage image;
+  image.length = static_cast<uint64_t>(st.st_size);
+  image.allocated = static_cast<uint64_t>(st.st_blocks) * 512;
+  image.dev = static_cast<uint64_t>(st.st_dev);
+  image.ino = static_cast<uint64_t>(st.st_ino);
+  image.device = std::make_unique<FileBlockDevice>(fd, image.length, *image.allocated, true);
+  return image;
+}
+
+}  // namespace
+
 std::optional<ChainSession> run_chain_session(const Program& program, Request request,
-                                              const std::string& filename) {
+                                              const std::string& filename,
+                                              const std::optional<OutputSpec>& output) {
   auto fail = [&](const std::string& why) -> std::optional<ChainSession> {
     report_error(program, "Could not open '" + filename + "': " + why);
     return std::nullopt;
@@ -100,6 +159,35 @@ std::optional<ChainSession> run_chain_session(const Program& program, Request re
     auto role = need->u64_of(kTagNeedRole);
     auto parent = need->u64_of(kTagNeedParent);
     auto name = need->string_of(kTagNeedName);
+    if (role && *role == static_cast<uint64_t>(DeviceRole::output)) {
+      auto size = need->u64_of(kTagNeedSize);
+      if (!output || !size || session.files.size() > kMaxAttached)
+        return fail("sandbox: malformed output request in the result record");
+      // Only after the source chain opened, as qemu-img creates its target.
+      if (!output->skip_create) {
+        struct stat st;
+        if (stat(output->path.c_str(), &st) == 0 && seen.count({st.st_dev, st.st_ino})) {
+          report_error(program, "instar: the output '" + output->path + "' is one of the input files");
+          return std::nullopt;
+        }
+      }
+      auto file = create_output(*output, *size, error);
+      if (!file) {
+        report_error(program, output->path + ": error while converting raw: " + error);
+        return std::nullopt;
+      }
+      if (seen.count({file->dev, file->ino})) {
+        report_error(program, "instar: the output '" + output->path + "' is one of the input files");
+        return std::nullopt;
+      }
+      size_t slot = session.files.size() - 1;
+      request.attached[slot].role = DeviceRole::output;
+      request.attached[slot].parent = 0;
+      session.files.push_back(std::move(*file));
+      session.names.push_back(output->path);
+      depth_of.push_back(0);
+      continue;
+    }
     if (!role || !parent || !name || *parent >= session.files.size() ||
         (*role != static_cast<uint64_t>(DeviceRole::backing) && *role != static_cast<uint64_t>(DeviceRole::data_file)))
       return fail("sandbox: malformed device request in the result record");

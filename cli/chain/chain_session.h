@@ -23,10 +23,18 @@ struct ChainSession {
   DecodedRecord record;            // the final run's record
 };
 
+// The output an operation writes (convert, dd): created at the size core asks
+// for once the source opened, or opened as it is (-n).
+struct OutputSpec {
+  std::string path;
+  bool skip_create = false;
+};
+
 // Opens `filename` and runs `request` to completion. On failure prints qemu's
-// "Could not open '<filename>': ..." line and returns nullopt.
+// "Could not open '<filename>': ..." line (or the output's error) and returns nullopt.
 std::optional<ChainSession> run_chain_session(const Program& program, Request request,
-                                              const std::string& filename);
+                                              const std::string& filename,
+                                              const std::optional<OutputSpec>& output = std::nullopt);
 
 // The name qemu gives the device numbered `number`, or "" if unknown.
 std::string device_name(const ChainSession& session, uint64_t number);

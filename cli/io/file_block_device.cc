@@ -34,6 +34,13 @@ Result<DeviceExtent> FileBlockDevice::extent(uint64_t offset) {
   return DeviceExtent{a.data, a.length};
 }
 
+Result<void> FileBlockDevice::write_zeroes(uint64_t offset, uint64_t length, bool unmap) {
+  if (!writable_) return make_error(Errc::io, "device is read-only");
+  if (!vmm::zero_range(fd_, offset, length, unmap)) return make_error(Errc::io, "Input/output error");
+  if (offset + length > size_) size_ = offset + length;
+  return ok();
+}
+
 Result<void> FileBlockDevice::write(uint64_t offset, const void* buffer, size_t length) {
   if (!writable_) return make_error(Errc::io, "device is read-only");
   const auto* in = static_cast<const uint8_t*>(buffer);

@@ -22,8 +22,10 @@ class FileBlockDevice final : public BlockDevice {
   Result<void> read(uint64_t offset, void* buffer, size_t length) override;
   Result<void> write(uint64_t offset, const void* buffer, size_t length) override;
   Result<DeviceExtent> extent(uint64_t offset) override;
+  Result<void> write_zeroes(uint64_t offset, uint64_t length, bool unmap) override;
   uint64_t allocated_size() const override { return has_allocated_ ? allocated_ : size_; }
   int fd() const { return fd_; }
+  bool writable() const { return writable_; }
 
  private:
   int fd_;

@@ -147,7 +147,8 @@ int map_command(const Program& program, const std::vector<std::string>& args) {
   if (opts->format) {
     ImageFormat f;
     if (!image_format_from_name(opts->format->c_str(), f)) {
-      report_error(program, "Unknown driver '" + *opts->format + "'");
+      // qemu-img looks the driver up as it opens the image, so the message names the file.
+      report_error(program, "Could not open '" + opts->filename + "': Unknown driver '" + *opts->format + "'");
       return 1;
     }
     request.format_given = true;

@@ -22,7 +22,8 @@ Result<DecodedRecord> run_kvm_sandbox(const SandboxOptions& options, const Reque
   std::vector<vmm::DeviceSlot> slots;
   if (devices.image != nullptr)
     slots.push_back({devices.image->fd(), devices.image->size(), false, devices.image->allocated_size()});
-  for (FileBlockDevice* d : devices.attached) slots.push_back({d->fd(), d->size(), false, d->allocated_size()});
+  for (FileBlockDevice* d : devices.attached)
+    slots.push_back({d->fd(), d->size(), d->writable(), d->allocated_size()});
   vmm::VmConfig config;
   config.memory_bytes = options.memory_mib << 20;
   config.timeout_ms = options.timeout_ms;

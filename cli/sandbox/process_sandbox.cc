@@ -41,7 +41,7 @@ bool write_all(int fd, const void* data, size_t length) {
 
 // The allowlist: reads of the image devices, writes to the result pipe, exit,
 // and the little memory management the C runtime may still do.
-bool install_process_seccomp(const std::vector<int>& read_fds, int result_fd) {
+bool install_process_seccomp(const std::vector<int>& read_fds, const std::vector<int>& write_fds, int result_fd) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
   if (ctx == nullptr) return false;
   bool ok = true;
@@ -49,6 +49,12 @@ bool install_process_seccomp(const std::vector<int>& read_fds, int result_fd) {
     ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pread64), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(fd))) == 0;
     // SEEK_DATA / SEEK_HOLE: where the file has holes.
     ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(lseek), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(fd))) == 0;
+  }
+  // Outputs: reads, writes, holes and zero ranges, growing the file, its size.
+  for (int fd : write_fds) {
+    for (int sys : {SCMP_SYS(pread64), SCMP_SYS(lseek), SCMP_SYS(pwrite64), SCMP_SYS(fallocate), SCMP_SYS(ftruncate),
+                    SCMP_SYS(fstat), SCMP_SYS(newfstatat)})
+      ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys, 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(fd))) == 0;
   }
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(result_fd))) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0) == 0;
@@ -75,14 +81,19 @@ namespace {
   void* scratch = mmap(nullptr, memory.scratch, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   void* record = mmap(nullptr, memory.record, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (scratch == MAP_FAILED || record == MAP_FAILED) _exit(kChildSetupFailed);
-  // CPU seconds as a backstop to the parent's wall-clock limit; no file may grow.
+  // CPU seconds as a backstop to the parent's wall-clock limit; no file may
+  // grow beyond the size the host gave its outputs.
   rlim_t cpu = options.timeout_ms / 1000 + 1;
   struct rlimit cpu_limit = {cpu, cpu + 1};
   struct rlimit no_growth = {0, 0};
-  if (setrlimit(RLIMIT_CPU, &cpu_limit) != 0 || setrlimit(RLIMIT_FSIZE, &no_growth) != 0 ||
+  rlim_t largest_output = 0;
+  for (FileBlockDevice* d : devices.attached)
+    if (d->writable() && d->size() > largest_output) largest_output = d->size();
+  struct rlimit output_size = {largest_output, largest_output};
+  if (setrlimit(RLIMIT_CPU, &cpu_limit) != 0 || setrlimit(RLIMIT_FSIZE, &output_size) != 0 ||
       setrlimit(RLIMIT_NOFILE, &no_growth) != 0)
     _exit(kChildSetupFailed);
-  if (!install_process_seccomp(devices.read_only_fds(), result_fd)) _exit(kChildSetupFailed);
+  if (!install_process_seccomp(devices.read_only_fds(), devices.writable_fds(), result_fd)) _exit(kChildSetupFailed);
 
   RecordWriter writer(static_cast<uint8_t*>(record), memory.record);
   Result<void> done =

@@ -39,7 +39,14 @@ struct HostDevices {
   std::vector<int> read_only_fds() const {
     std::vector<int> fds;
     if (image) fds.push_back(image->fd());
-    for (FileBlockDevice* d : attached) fds.push_back(d->fd());
+    for (FileBlockDevice* d : attached)
+      if (!d->writable()) fds.push_back(d->fd());
+    return fds;
+  }
+  std::vector<int> writable_fds() const {
+    std::vector<int> fds;
+    for (FileBlockDevice* d : attached)
+      if (d->writable()) fds.push_back(d->fd());
     return fds;
   }
 };
@@ -72,6 +79,6 @@ Result<DecodedRecord> run_kvm_sandbox(const SandboxOptions& options, const Reque
 bool kvm_sandbox_available();
 
 // The process sandbox's seccomp-bpf allowlist (exposed for its tests).
-bool install_process_seccomp(const std::vector<int>& read_fds, int result_fd);
+bool install_process_seccomp(const std::vector<int>& read_fds, const std::vector<int>& write_fds, int result_fd);
 
 }  // namespace instar::cli

@@ -73,6 +73,33 @@ Result<Status> block_status(Layer& layer, uint64_t offset, uint64_t bytes) {
   return s;
 }
 
+Result<void> read_chain(Layer& layer, uint64_t offset, uint8_t* out, size_t length) {
+  while (length > 0) {
+    size_t piece = length;
+    if (offset >= layer.size) {
+      for (size_t i = 0; i < length; i++) out[i] = 0;
+      return ok();
+    }
+    INSTAR_TRY_ASSIGN(s, block_status(layer, offset, piece));
+    if (s.length == 0 || s.length > piece) return make_error(Errc::io, "Input/output error");
+    piece = static_cast<size_t>(s.length);
+    if (s.flags & kAllocated) {
+      INSTAR_TRY(layer.read_allocated(offset, out, piece, s));
+    } else if (layer.backing != nullptr && offset < layer.backing->size) {
+      uint64_t below = layer.backing->size - offset;
+      size_t from_backing = below < piece ? static_cast<size_t>(below) : piece;
+      INSTAR_TRY(read_chain(*layer.backing, offset, out, from_backing));
+      for (size_t i = from_backing; i < piece; i++) out[i] = 0;
+    } else {
+      for (size_t i = 0; i < piece; i++) out[i] = 0;
+    }
+    out += piece;
+    offset += piece;
+    length -= piece;
+  }
+  return ok();
+}
+
 Result<ChainStatus> chain_status(Layer& top, uint64_t offset, uint64_t bytes) {
   ChainStatus c;
   Layer* layer = &top;

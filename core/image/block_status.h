@@ -71,6 +71,11 @@ struct ChainStatus {
 };
 Result<ChainStatus> chain_status(Layer& top, uint64_t offset, uint64_t bytes);
 
+// The guest-visible bytes [offset, offset + length) of `layer` with its
+// backing files below it: unallocated ranges come from the backing file, or
+// read as zeroes past its end or where there is none.
+Result<void> read_chain(Layer& layer, uint64_t offset, uint8_t* out, size_t length);
+
 // The length qemu's block layer gives a file of `size` bytes.
 inline uint64_t file_length(uint64_t size) { return (size + 511) / 512 * 512; }
 

@@ -3,6 +3,8 @@
 #include "core/image/qcow2_layer.h"
 
 #include "core/base/checked.h"
+#include "core/compress/inflate.h"
+#include "core/compress/zstd_decoder.h"
 
 namespace instar::image {
 
@@ -81,6 +83,8 @@ Result<void> Qcow2Layer::init(BlockDevice& image, uint8_t image_number, const qc
   }
   INSTAR_TRY_ASSIGN(refblock, scratch.allocate(static_cast<size_t>(cluster_size())));
   refblock_ = refblock;
+  compression_type_ = h.compression_type;
+  scratch_ = &scratch;
   return ok();
 }
 
@@ -197,12 +201,12 @@ bool Qcow2Layer::detect_metadata_preallocation() {
   if (threshold < real_clusters + 2) threshold = real_clusters + 2;
   uint64_t end_cluster = (file_length + cluster_size() - 1) >> cluster_bits_;
   uint64_t count = 0;
-  for (uint64_t i = 0; i < end_cluster && count <= threshold; i++) {
+  for (uint64_t i = 0; i < end_cluster && count < threshold; i++) {
     auto r = refcount(i);
     if (r.is_error()) return false;
     count += r.value() != 0 ? 1 : 0;
   }
-  return count > threshold;
+  return count >= threshold;
 }
 
 Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
@@ -290,8 +294,59 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
   return s;
 }
 
+Result<uint64_t> Qcow2Layer::l2_entry_at(uint64_t offset) {
+  uint64_t l1_index = offset >> (cluster_bits_ + (cluster_bits_ - (l2_entry_bytes_ == 16 ? 4 : 3)));
+  uint64_t l2_offset = l1_index < l1_size_ ? be64(l1_ + l1_index * 8) & kOffsetMask : 0;
+  if (l2_offset == 0) return uint64_t{0};
+  if (l2_offset & (cluster_size() - 1)) return make_error(Errc::io, "Input/output error");
+  INSTAR_TRY_ASSIGN(table, l2_table(l2_offset));
+  uint64_t l2_index = (offset >> cluster_bits_) & (l2_entries_ - 1);
+  return be64(table + l2_index * l2_entry_bytes_);
+}
+
+Result<void> Qcow2Layer::read_compressed(uint64_t offset, uint8_t* out, size_t length) {
+  INSTAR_TRY_ASSIGN(entry, l2_entry_at(offset));
+  if (!(entry & kCompressedFlag)) return make_error(Errc::io, "Input/output error");
+  uint64_t cs = cluster_size();
+  if (decompressed_ == nullptr) {
+    INSTAR_TRY_ASSIGN(in, scratch_->allocate(static_cast<size_t>(cs + 512)));
+    INSTAR_TRY_ASSIGN(dec, scratch_->allocate(static_cast<size_t>(cs)));
+    compressed_in_ = in;
+    decompressed_ = dec;
+  }
+  if (decompressed_entry_ != entry) {
+    decompressed_entry_ = 0;
+    // The descriptor: offset in the low bits, (sectors - 1) above them.
+    uint32_t csize_shift = 62 - (cluster_bits_ - 8);
+    uint64_t csize_mask = (uint64_t{1} << (cluster_bits_ - 8)) - 1;
+    uint64_t coffset = entry & ((uint64_t{1} << csize_shift) - 1);
+    uint64_t sectors = ((entry >> csize_shift) & csize_mask) + 1;
+    uint64_t csize = sectors * 512 - (coffset & 511);
+    if (csize > cs + 512) return make_error(Errc::io, "Input/output error");
+    INSTAR_TRY(read_zero_padded(*image_, coffset, compressed_in_, static_cast<size_t>(csize)));
+    ByteSpan in(compressed_in_, static_cast<size_t>(csize));
+    Result<void> done = ok();
+    if (compression_type_ == qcow2::kCompressionZstd) {
+      if (zstd_workspace_ == nullptr) {
+        INSTAR_TRY_ASSIGN(ws, scratch_->allocate(sizeof(ZstdWorkspace)));
+        zstd_workspace_ = ws;
+      }
+      done = zstd_decompress_cluster(in, decompressed_, static_cast<size_t>(cs),
+                                     *static_cast<ZstdWorkspace*>(zstd_workspace_));
+    } else {
+      done = compress::inflate_cluster(in, decompressed_, static_cast<size_t>(cs));
+    }
+    if (done.is_error()) return make_error(Errc::io, "Input/output error");
+    decompressed_entry_ = entry;
+  }
+  uint64_t in_cluster = offset & (cs - 1);
+  if (in_cluster + length > cs) return make_error(Errc::io, "Input/output error");
+  for (size_t i = 0; i < length; i++) out[i] = decompressed_[in_cluster + i];
+  return ok();
+}
+
 Result<void> Qcow2Layer::read_allocated(uint64_t offset, uint8_t* out, size_t length, const Status& status) {
-  (void)offset;
+  if (status.flags & kCompressed) return read_compressed(offset, out, length);
   if (status.flags & kZero) {
     for (size_t i = 0; i < length; i++) out[i] = 0;
     return ok();
@@ -300,7 +355,7 @@ Result<void> Qcow2Layer::read_allocated(uint64_t offset, uint8_t* out, size_t le
     INSTAR_TRY(read_zero_padded(*data_, status.offset, out, length));
     return ok();
   }
-  return make_error(Errc::unsupported, "compressed clusters are not readable by instar yet");
+  return make_error(Errc::io, "Input/output error");
 }
 
 }  // namespace instar::image

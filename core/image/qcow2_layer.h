@@ -32,6 +32,9 @@ class Qcow2Layer final : public Layer {
   // Subclusters from `sc` on with the type of `sc`; -1 for an invalid entry.
   int32_t range_type(uint64_t entry, uint64_t bitmap, uint32_t sc, Type* type) const;
   Result<uint64_t> refcount(uint64_t cluster);
+  // The L2 entry (first word) for guest offset `offset`; 0 where no L2 table maps it.
+  Result<uint64_t> l2_entry_at(uint64_t offset);
+  Result<void> read_compressed(uint64_t offset, uint8_t* out, size_t length);
   bool detect_metadata_preallocation();
 
   BlockDevice* image_ = nullptr;
@@ -58,6 +61,13 @@ class Qcow2Layer final : public Layer {
   size_t l2_next_ = 0;
   uint8_t* refblock_ = nullptr;
   uint64_t refblock_cached_ = 0;
+
+  uint8_t compression_type_ = 0;
+  Arena* scratch_ = nullptr;
+  uint8_t* compressed_in_ = nullptr;   // one cluster's compressed bytes (at most a cluster + a sector)
+  uint8_t* decompressed_ = nullptr;    // the cluster last decompressed
+  uint64_t decompressed_entry_ = 0;    // its L2 entry, 0 when none
+  void* zstd_workspace_ = nullptr;
 
   bool prealloc_checked_ = false;
   bool metadata_preallocation_ = false;

@@ -36,6 +36,20 @@ class BlockDevice {
     if (offset >= size()) return make_error(Errc::io, "extent query beyond end of device");
     return DeviceExtent{true, size() - offset};
   }
+  // Makes [offset, offset + length) read as zeroes; `unmap` lets the device
+  // free the blocks (a hole) rather than allocate zeroes. Devices without a
+  // faster way write zero bytes.
+  virtual Result<void> write_zeroes(uint64_t offset, uint64_t length, bool unmap) {
+    (void)unmap;
+    static const uint8_t kZeroes[4096] = {};
+    while (length > 0) {
+      size_t n = length < sizeof kZeroes ? static_cast<size_t>(length) : sizeof kZeroes;
+      INSTAR_TRY(write(offset, kZeroes, n));
+      offset += n;
+      length -= n;
+    }
+    return ok();
+  }
   // Bytes the file occupies on disk (st_blocks * 512); size() where unknown.
   virtual uint64_t allocated_size() const { return size(); }
 

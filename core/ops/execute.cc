@@ -1,8 +1,11 @@
 // execute.cc: dispatches a request to its operation.
 #include "core/ops/execute.h"
 
+#include "core/ops/check.h"
+#include "core/ops/convert.h"
 #include "core/ops/info.h"
 #include "core/ops/map.h"
+#include "core/ops/measure.h"
 
 namespace instar {
 
@@ -14,6 +17,12 @@ Result<void> execute(const Request& request, const Devices& devices, Arena& scra
       break;
     case Operation::map:
       run_map(request, devices, scratch, out);
+      break;
+    case Operation::convert:
+      run_convert(request, devices, scratch, out);
+      break;
+    case Operation::check: run_check(request, devices, scratch, out); break;
+    case Operation::measure: run_measure(request, devices, scratch, out); break;
     default:
       write_error(out, make_error(Errc::unsupported, "operation not supported"));
       break;

@@ -32,6 +32,13 @@ struct MapParams {
   bool has_max_length = false;
 };
 
+// `convert`: how to write the output (attached with DeviceRole::output).
+struct ConvertParams {
+  uint64_t min_sparse = 4096;  // -S in bytes; 0 writes every byte
+  bool skip_create = false;    // -n: the output exists and is not known to read as zeroes
+  bool target_is_zero = false; // --target-is-zero
+};
+
 struct Request {
   Operation operation = Operation::info;
   bool format_given = false;  // -f
@@ -44,6 +51,7 @@ struct Request {
   char name_tail[32] = {};
   AttachedDevice attached[kMaxAttached] = {};
   MapParams map;
+  ConvertParams convert;
 };
 
 struct Devices {

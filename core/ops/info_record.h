@@ -23,6 +23,7 @@ enum CommonTag : uint16_t {
   kTagNeedParent = 12,  // device number of the layer that names it
   kTagNeedName = 13,    // the name as stored in the image
   kTagNeedFormat = 14,  // the backing format the image names, if any
+  kTagNeedSize = 15,    // for an output: the size it must have
   // The chain core opened: one group per layer, top first.
   kTagLayer = 20,        // group
   kTagLayerDevice = 21,  // device number

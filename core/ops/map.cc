@@ -74,8 +74,15 @@ void run_map(const Request& request, const Devices& devices, Arena& scratch, Rec
   if (!open_chain_or_report(request, devices, scratch, chain, out)) return;
   uint64_t length = chain.top->size;
   const MapParams& p = request.map;
-  if (p.has_max_length && p.start + p.max_length < length && p.max_length <= ~0ull - p.start)
-    length = p.start + p.max_length;
+  if (p.has_max_length) {
+    // qemu-img takes MIN(start + max_length, length) in int64_t, built with -fwrapv: a sum past INT64_MAX
+    // wraps negative and leaves nothing to map (a single empty entry at the start).
+    if (p.max_length > ~0ull - p.start || p.start + p.max_length > 0x7fffffffffffffffull) {
+      length = 0;
+    } else if (p.start + p.max_length < length) {
+      length = p.start + p.max_length;
+    }
+  }
   Entry curr;
   curr.start = p.start;
   while (curr.start + curr.length < length) {

@@ -88,8 +88,13 @@ Result<void> validate_tables(const Header& h) {
   if (needed > 0x7fffffff) return make_error(Errc::too_large, "Image is too big");
   if (h.l1_size < needed) return make_error(Errc::invalid, "L1 table is too small");
   // qemu checks the encryption method only when it applies the open options, after the L1 table.
-  if (h.crypt_method > kCryptLuks)
+  if (h.crypt_method > kCryptLuks) {
+    // qemu prints the field as an int: above INT32_MAX it is negative.
+    if (h.crypt_method > 0x7fffffffu)
+      return make_error(Errc::unsupported, "Unsupported encryption method -{}",
+                        (uint64_t{1} << 32) - h.crypt_method);
     return make_error(Errc::unsupported, "Unsupported encryption method {}", h.crypt_method);
+  }
   return ok();
 }
 

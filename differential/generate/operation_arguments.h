@@ -9,5 +9,7 @@
 namespace instar::diff {
 
 std::vector<std::string> info_arguments(Rng& rng, const ImageSet& images);
+std::vector<std::string> check_arguments(Rng& rng, const ImageSet& images);
+std::vector<std::string> measure_arguments(Rng& rng, const ImageSet& images);
 
 }  // namespace instar::diff

@@ -8,7 +8,8 @@ namespace instar::diff {
 const std::vector<OperationKind>& operation_registry() {
   static const std::vector<OperationKind> registry = {
       {"info", false, info_arguments},
-      // {"map", false, map_arguments},  — the shape of the next entry
+      {"check", false, check_arguments},
+      {"measure", false, measure_arguments},
   };
   return registry;
 }

@@ -21,11 +21,15 @@ enum instar_hypercall {
   INSTAR_HC_EXIT = 6,
   INSTAR_HC_EXCEPTION = 7,
   INSTAR_HC_BLOCK_EXTENT = 8,
-  INSTAR_HC_COUNT = 9
+  INSTAR_HC_BLOCK_ZERO = 9,
+  INSTAR_HC_COUNT = 10
 };
 
 /* Guest-physical layout, set up by the monitor before the first instruction. */
-#define INSTAR_GPA_GDT 0x1000u        /* GDT: null, code 0x08, data 0x10 */
+#define INSTAR_GPA_GDT 0x1000u        /* GDT: null, code 0x08, data 0x10, user data 0x1b, user code 0x23 */
+#define INSTAR_GPA_TSS 0x1800u        /* 64-bit TSS: RSP0 for exceptions taken in ring 3 */
+#define INSTAR_GPA_IDT 0x7000u        /* 32 gates, written by the guest, loaded by the monitor */
+#define INSTAR_GPA_EXCEPTION_STACK_TOP 0x10000u /* ring-0 stack of the exception stubs, down to 0x8000 */
 #define INSTAR_GPA_BOOT_INFO 0x2000u  /* struct instar_boot_info */
 #define INSTAR_GPA_TLS 0x3000u        /* FS base: stack-protector canary at +0x28 */
 #define INSTAR_GPA_PAGE_TABLES 0x4000u /* PML4, PDPT, PD; the page tables sit at the top of RAM */
@@ -122,6 +126,19 @@ struct instar_hc_exception {
   uint64_t vector;
   uint64_t rip;
   uint64_t error_code;
+};
+
+/* Zeroes a range of a writable device: a hole when `unmap` is 1 (and the
+ * filesystem can), allocated zeroes otherwise. */
+struct instar_hc_block_zero {
+  /* IN */
+  uint32_t device;
+  uint32_t unmap;
+  uint64_t offset;
+  uint64_t length;
+  /* OUT */
+  int32_t status;
+  uint32_t reserved_out;
 };
 
 #endif /* INSTAR_VMM_ABI_INSTAR_ABI_H */

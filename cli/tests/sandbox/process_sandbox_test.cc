@@ -19,7 +19,7 @@ template <typename Body>
 int run_confined(int read_fd, int write_fd, Body body) {
   pid_t pid = fork();
   if (pid == 0) {
-    if (!install_process_seccomp({read_fd}, write_fd)) _exit(99);
+    if (!install_process_seccomp({read_fd}, {}, write_fd)) _exit(99);
     body();
     _exit(0);
   }

@@ -1,0 +1,250 @@
+// convert_command.cc: qemu-img convert's options and checks in its order, the
+// chain session with an output, and the messages of a raw conversion.
+#include "cli/convert/convert_command.h"
+
+#include <getopt.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+
+#include "cli/chain/chain_session.h"
+#include "cli/object_option.h"
+#include "cli/size_option.h"
+#include "core/ops/convert_record.h"
+#include "core/ops/info_record.h"
+
+namespace instar::cli {
+
+namespace {
+
+enum LongOnly { kOptObject = 256, kOptImageOpts, kOptTargetImageOpts, kOptSalvage, kOptTargetIsZero, kOptBitmaps,
+                kOptSkipBrokenBitmaps };
+
+constexpr int64_t kMaxBufBytes = 32768 * 512;  // qemu-img's MAX_BUF_SECTORS
+constexpr long kMaxCoroutines = 16;
+
+struct ConvertOptions {
+  std::optional<std::string> format;
+  std::string out_format = "raw";
+  int64_t min_sparse = 4096;
+  bool progress = false, quiet = false, skip_create = false, compress = false, target_is_zero = false;
+  bool image_opts = false, target_image_opts = false, copy_range = false, explicit_sparse = false;
+  std::optional<std::string> options, backing, snapshot;
+  std::vector<std::string> sources;
+  std::string target;
+};
+
+std::optional<ConvertOptions> parse_options(const Program& program, const std::vector<std::string>& args,
+                                            int& status) {
+  bool modern = program.profile.getopt_messages();
+  std::string argv0 = modern ? program.argv0 + " convert" : program.argv0;
+  std::vector<std::string> storage{argv0};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  static const struct option kLongOptions[] = {
+      {"help", no_argument, nullptr, 'h'},
+      {"object", required_argument, nullptr, kOptObject},
+      {"image-opts", no_argument, nullptr, kOptImageOpts},
+      {"target-image-opts", no_argument, nullptr, kOptTargetImageOpts},
+      {"salvage", no_argument, nullptr, kOptSalvage},
+      {"target-is-zero", no_argument, nullptr, kOptTargetIsZero},
+      {"bitmaps", no_argument, nullptr, kOptBitmaps},
+      {"skip-broken-bitmaps", no_argument, nullptr, kOptSkipBrokenBitmaps},
+      {"force-share", no_argument, nullptr, 'U'},
+      {nullptr, 0, nullptr, 0},
+  };
+  ConvertOptions o;
+  optind = 0;
+  opterr = modern ? 1 : 0;
+  const char* shortopts = modern ? "hf:O:B:Cco:l:S:pt:T:qnm:WUr:" : ":hf:O:B:Cco:l:S:pt:T:qnm:WUr:";
+  int argc = static_cast<int>(storage.size());
+  status = 1;
+  for (;;) {
+    int c = getopt_long(argc, argv.data(), shortopts, kLongOptions, nullptr);
+    if (c == -1) break;
+    switch (c) {
+      case '?':
+        if (modern) {
+          usage_error(program, "convert", "");
+        } else {
+          usage_error(program, "convert", "unrecognized option '" + std::string(argv[optind - 1]) + "'");
+        }
+        return std::nullopt;
+      case ':':
+        usage_error(program, "convert", "missing argument for option '" + std::string(argv[optind - 1]) + "'");
+        return std::nullopt;
+      case 'h':
+        // instar prints its own usage rather than qemu-img's (docs/divergences.md#help-text).
+        std::printf(
+            "usage: %s convert [-f FMT] [-O raw] [-S SPARSE] [-n] [-p] [-q] [-U] [-m N] [-W]\n"
+            "       [--target-is-zero] [--qemu-version X.Y] FILENAME OUTPUT\n"
+            "Convert a disk image to a raw file, as qemu-img convert does.\n",
+            program.name.c_str());
+        status = 0;
+        return std::nullopt;
+      case 'f':
+        o.format = optarg;
+        break;
+      case 'O':
+        o.out_format = optarg;
+        break;
+      case 'B':
+        o.backing = optarg;
+        break;
+      case 'C':
+        o.copy_range = true;
+        break;
+      case 'c':
+        o.compress = true;
+        break;
+      case 'o':
+        o.options = o.options ? *o.options + "," + optarg : std::string(optarg);
+        break;
+      case 'l':
+        o.snapshot = optarg;
+        break;
+      case 'S': {
+        auto v = cvtnum(program, "buffer size for sparse output", optarg);
+        if (!v) return std::nullopt;
+        if (*v % 512 != 0 || *v > kMaxBufBytes) {
+          report_error(program,
+                       "Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 up to "
+                       "16777216. Select 0 to disable sparse detection (fully allocates output).");
+          return std::nullopt;
+        }
+        o.min_sparse = *v;
+        o.explicit_sparse = true;
+        break;
+      }
+      case 'p':
+        o.progress = true;
+        break;
+      case 't':
+      case 'T':
+      case 'r':
+        break;  // cache modes and rate limits do not change the result
+      case 'q':
+        o.quiet = true;
+        break;
+      case 'n':
+        o.skip_create = true;
+        break;
+      case 'm': {
+        char* end = nullptr;
+        errno = 0;
+        long n = std::strtol(optarg, &end, 0);
+        if (errno != 0 || end == optarg || *end != '\0' || n < 1 || n > kMaxCoroutines) {
+          report_error(program, modern || program.profile.major >= 8
+                                    ? "Invalid number of coroutines specified. Must be between 1 and 16."
+                                    : "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
+          return std::nullopt;
+        }
+        break;
+      }
+      case 'W':
+      case 'U':
+        break;
+      case kOptObject:
+        if (auto error = check_object_option(optarg)) {
+          report_error(program, *error);
+          return std::nullopt;
+        }
+        break;
+      case kOptImageOpts:
+        o.image_opts = true;
+        break;
+      case kOptTargetImageOpts:
+        o.target_image_opts = true;
+        break;
+      case kOptTargetIsZero:
+        o.target_is_zero = true;
+        break;
+      case kOptSalvage:
+      case kOptBitmaps:
+      case kOptSkipBrokenBitmaps:
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  if (o.quiet) o.progress = false;
+  if (o.target_is_zero && !o.skip_create) {
+    report_error(program, "--target-is-zero requires use of -n flag");
+    return std::nullopt;
+  }
+  int sources = argc - optind - 1;
+  if (sources < 1) {
+    report_error(program, "Must specify image file name");
+    return std::nullopt;
+  }
+  for (int i = optind; i < argc - 1; i++) o.sources.push_back(argv[i]);
+  o.target = argv[argc - 1];
+  status = 0;
+  return o;
+}
+
+}  // namespace
+
+int convert_command(const Program& program, const std::vector<std::string>& args) {
+  int status = 1;
+  auto opts = parse_options(program, args, status);
+  if (!opts) return status;
+  auto refuse = [&](const std::string& what) {
+    report_error(program, what + " is not supported by instar yet (see docs/convert.md)");
+    return 1;
+  };
+  if (opts->image_opts || opts->target_image_opts) return refuse("--image-opts");
+  if (opts->sources.size() != 1) return refuse("converting several source images");
+  if (opts->out_format != "raw") return refuse("-O " + opts->out_format);
+  if (opts->backing) return refuse("-B");
+  if (opts->snapshot) return refuse("-l");
+  if (opts->options) return refuse("-o");
+  if (opts->progress) return refuse("-p");
+  Request request;
+  request.operation = Operation::convert;
+  const std::string& source = opts->sources[0];
+  if (opts->format) {
+    ImageFormat f;
+    if (!image_format_from_name(opts->format->c_str(), f)) {
+      report_error(program, "Could not open '" + source + "': Unknown driver '" + *opts->format + "'");
+      return 1;
+    }
+    request.format_given = true;
+    request.format = f;
+  }
+  set_name_tail(request, source);
+  request.qemu_major = static_cast<uint16_t>(program.profile.major);
+  request.qemu_minor = static_cast<uint16_t>(program.profile.minor);
+  request.convert.min_sparse = static_cast<uint64_t>(opts->min_sparse);
+  request.convert.skip_create = opts->skip_create;
+  request.convert.target_is_zero = opts->target_is_zero;
+  if (opts->compress) {
+    // qemu opens the source first, then finds that raw cannot compress.
+    Request probe = request;
+    probe.operation = Operation::map;
+    probe.map.has_max_length = true;
+    probe.map.max_length = 0;
+    if (!run_chain_session(program, probe, source)) return 1;
+    report_error(program, "Compression not supported for this file format");
+    return 1;
+  }
+  auto session = run_chain_session(program, request, source, OutputSpec{opts->target, opts->skip_create});
+  if (!session) return 1;
+  const RecordField& root = session->record.root;
+  if (auto message = record_error_message(root)) {
+    if (root.find(kTagLayer) == nullptr) {
+      report_error(program, "Could not open '" + source + "': " + *message);
+    } else {
+      report_error(program, "error while reading at byte 0: " + *message);
+    }
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace instar::cli

@@ -1,0 +1,242 @@
+// check.cc: probe or take the format, open the image as qemu's check does,
+// run the format's consistency check, and record what it found.
+#include "core/ops/check.h"
+
+#include "core/base/padded.h"
+#include "core/base/text.h"
+#include "core/ops/check_record.h"
+#include "core/ops/info.h"
+#include "core/ops/info_qcow2_metadata.h"
+#include "core/qcow2/header.h"
+#include "core/qcow2/refcount_check.h"
+#include "core/qcow2/snapshot_table.h"
+
+namespace instar {
+
+namespace {
+
+// The lines go into the record as they come, up to a budget that leaves room for the rest.
+constexpr size_t kLogBudget = 16u << 20;
+
+class RecordLog final : public qcow2::CheckLog {
+ public:
+  explicit RecordLog(RecordWriter& out) : out_(out) {}
+  void line(ByteSpan text) override { put(kCheckLine, text); }
+  void error_line(ByteSpan text) override { put(kCheckErrorLine, text); }
+  void finish() {
+    if (dropped_ != 0) out_.put_u64(kCheckLinesDropped, dropped_);
+  }
+
+ private:
+  void put(uint16_t tag, ByteSpan text) {
+    size_t cost = text.size + kRecordFieldHeaderSize;
+    if (dropped_ != 0 || cost > kLogBudget - used_) {
+      dropped_++;
+      return;
+    }
+    used_ += cost;
+    out_.put_bytes(tag, text);
+  }
+  RecordWriter& out_;
+  size_t used_ = 0;
+  uint64_t dropped_ = 0;
+};
+
+ByteSpan until_nul(ByteSpan s) {
+  size_t n = 0;
+  while (n < s.size && s[n] != 0) n++;
+  return s.subspan(0, n);
+}
+
+// The bytes [offset, offset + length) that exist in the file, at most `length`.
+Result<ByteSpan> read_clipped(BlockDevice& image, Arena& scratch, uint64_t offset, uint64_t length) {
+  uint64_t size = image.size();
+  uint64_t available = offset < size ? size - offset : 0;
+  if (available > length) available = length;
+  INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(available)));
+  if (available > 0) INSTAR_TRY(image.read(offset, buffer, static_cast<size_t>(available)));
+  return ByteSpan(buffer, static_cast<size_t>(available));
+}
+
+Result<ByteSpan> read_padded(BlockDevice& image, Arena& scratch, uint64_t offset, uint64_t length) {
+  if (length > SIZE_MAX) return make_error(Errc::too_large, "Cannot allocate memory");
+  INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(length)));
+  INSTAR_TRY(read_zero_padded(image, offset, buffer, static_cast<size_t>(length)));
+  return ByteSpan(buffer, static_cast<size_t>(length));
+}
+
+int errno_of(const Error& error) {
+  switch (error.code) {
+    case Errc::too_large:
+      return qcow2::kCheckEfbig;
+    case Errc::io:
+      return qcow2::kCheckEio;
+    default:
+      return qcow2::kCheckEinval;
+  }
+}
+
+// "{}" in an error message is its number (core's error messages carry at most two).
+void append_error_text(TextBuilder& text, const Error& error) {
+  const char* m = error.message;
+  int used = 0;
+  for (size_t i = 0; m[i] != '\0'; i++) {
+    if (error.has_detail && used < 2 && m[i] == '{' && m[i + 1] == '}') {
+      text.append_decimal(used == 0 ? error.detail : error.detail2);
+      used++;
+      i++;
+      continue;
+    }
+    text.put(m[i]);
+  }
+}
+
+struct CheckOpen {
+  qcow2::Header header;
+  qcow2::Extensions ext;
+  bool has_data_file = false;
+  ByteSpan backing_name;
+};
+
+// qemu's qcow2 open with BDRV_O_CHECK: as for info, except that the snapshot
+// table is left for the check itself to read (and to report on).
+Result<CheckOpen> open_for_check(BlockDevice& image, const qcow2::QemuRules& rules, Arena& scratch) {
+  using namespace qcow2;
+  CheckOpen o;
+  uint8_t header_bytes[kHeaderStructSize];
+  INSTAR_TRY(read_zero_padded(image, 0, header_bytes, sizeof header_bytes));
+  INSTAR_TRY_ASSIGN(h, parse_header(ByteSpan(header_bytes, sizeof header_bytes)));
+  uint64_t ext_end = h.extensions_end();
+  uint64_t area_length = ext_end > h.header_length ? ext_end - h.header_length : 0;
+  INSTAR_TRY_ASSIGN(area, read_padded(image, scratch, h.header_length, area_length));
+  uint64_t unknown = h.incompatible_features & ~kIncompatKnownMask;
+  if (unknown != 0) {
+    static char text[512];
+    describe_unsupported_features(scan_extensions(h, area), unknown, text, sizeof text);
+    return make_error(Errc::unsupported, text);
+  }
+  INSTAR_TRY(validate_tables(h));
+  INSTAR_TRY_ASSIGN(ext, parse_extensions(h, area));
+  INSTAR_TRY_ASSIGN(encryption, read_encryption(image, scratch, h, ext, rules));
+  (void)encryption;
+  o.has_data_file = (h.incompatible_features & kIncompatDataFile) != 0;
+  if (o.has_data_file && !ext.has_data_file) return make_error(Errc::invalid, "'data-file' is required for this image");
+  bool data_file_raw = (h.autoclear_features & kAutoclearDataFileRaw) != 0;
+  if (!o.has_data_file && data_file_raw) return make_error(Errc::invalid, "data-file-raw requires a data file");
+  if (h.backing_file_offset != 0) {
+    uint64_t limit = h.cluster_size() - h.backing_file_offset;
+    if (limit > kMaxBackingNameLength) limit = kMaxBackingNameLength;
+    if (h.backing_file_size > limit) return make_error(Errc::invalid, "Backing file name too long");
+    INSTAR_TRY_ASSIGN(name, read_padded(image, scratch, h.backing_file_offset, h.backing_file_size));
+    o.backing_name = until_nul(name);
+  }
+  INSTAR_TRY(read_bitmap_directory(image, scratch, h, ext));
+  o.header = h;
+  o.ext = ext;
+  return o;
+}
+
+void put_counts(const qcow2::CheckCounts& c, RecordWriter& out) {
+  out.put_u64(kCheckCheckErrors, c.check_errors);
+  out.put_u64(kCheckCorruptions, c.corruptions);
+  out.put_u64(kCheckLeaks, c.leaks);
+  out.put_u64(kCheckTotalClusters, c.total_clusters);
+  out.put_u64(kCheckAllocatedClusters, c.allocated_clusters);
+  out.put_u64(kCheckFragmentedClusters, c.fragmented_clusters);
+  out.put_u64(kCheckCompressedClusters, c.compressed_clusters);
+  out.put_u64(kCheckImageEndOffset, c.image_end_offset);
+}
+
+Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scratch, RecordWriter& out) {
+  INSTAR_TRY_ASSIGN(o, open_for_check(image, qcow2::QemuRules{request.qemu_major >= 10}, scratch));
+  const qcow2::Header& h = o.header;
+  out.put_string(kCheckFormat, "qcow2");
+  if (o.backing_name.size > 0) {
+    out.put_bytes(kCheckBackingName, o.backing_name);
+    if (o.ext.has_backing_format) out.put_bytes(kCheckBackingFormat, until_nul(o.ext.backing_format));
+  }
+  if (o.has_data_file) out.put_bytes(kCheckDataFileName, until_nul(o.ext.data_file));
+  if (o.ext.bitmaps_ignored) {
+    out.put_string(kTagWarning,
+                   h.version < 3
+                       ? "This qcow2 v2 image contains bitmaps, but they may have been modified by a "
+                         "program without persistent bitmap support; so now they must all be "
+                         "considered inconsistent"
+                       : "a program lacking bitmap support modified this file, so all bitmaps are now "
+                         "considered inconsistent");
+  }
+
+  RecordLog log(out);
+  qcow2::CheckCounts counts;
+  int failed = 0;
+  // The snapshot table, read in check mode: a broken one stops the check.
+  ByteSpan snapshot_table;
+  if (h.nb_snapshots != 0) {
+    INSTAR_TRY_ASSIGN(table, read_clipped(image, scratch, h.snapshots_offset, kQcow2MaxSnapshotTableBytes));
+    snapshot_table = table;
+    auto valid = Qcow2SnapshotReader(table, h.nb_snapshots, h.cluster_size(), h.snapshots_offset).validate();
+    if (valid.is_error()) {
+      counts.check_errors++;
+      char text[600];
+      TextBuilder line(text, sizeof text);
+      line.append("ERROR failed to read the snapshot table: ");
+      append_error_text(line, valid.error());
+      log.error_line(ByteSpan(reinterpret_cast<const uint8_t*>(text), line.length()));
+      failed = errno_of(valid.error());
+    }
+  }
+  if (failed == 0) {
+    qcow2::CheckInput input;
+    input.header = &h;
+    input.ext = &o.ext;
+    input.has_data_file = o.has_data_file;
+    input.snapshot_table = snapshot_table;
+    failed = qcow2::check_refcounts(image, input, scratch, log, counts);
+  }
+  log.finish();
+  put_counts(counts, out);
+  if (failed != 0) out.put_u64(kCheckFailedErrno, static_cast<uint64_t>(failed));
+  return ok();
+}
+
+}  // namespace
+
+void run_check(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out) {
+  if (devices.image == nullptr) {
+    write_error(out, make_error(Errc::invalid, "no image device attached"));
+    return;
+  }
+  ImageFormat format = request.format;
+  if (!request.format_given) {
+    auto probed = probe_device(*devices.image, request.name_tail,
+                               request.qemu_major >= 8 ? ProbeOrder::qemu_10_0 : ProbeOrder::qemu_7_2);
+    if (probed.is_error()) {
+      write_error(out, probed.error());
+      return;
+    }
+    format = probed.value();
+  }
+  switch (format) {
+    case ImageFormat::raw:
+      // The raw driver opens anything and has no check.
+      out.put_string(kCheckFormat, "raw");
+      out.put_bool(kCheckUnsupported, true);
+      return;
+    case ImageFormat::qcow2: {
+      auto result = check_qcow2(*devices.image, request, scratch, out);
+      if (result.is_error()) write_error(out, result.error());
+      return;
+    }
+    default: {
+      char text[96];
+      TextBuilder message(text, sizeof text);
+      message.append("instar does not support the '");
+      message.append(image_format_name(format));
+      message.append("' image format yet");
+      write_error(out, make_error(Errc::unsupported, text));
+      return;
+    }
+  }
+}
+
+}  // namespace instar

@@ -1,0 +1,164 @@
+// convert.cc: qemu-img convert's copy loop for a raw target (convert_do_copy,
+// convert_iteration_sectors, is_allocated_sectors_min), one source.
+#include "core/ops/convert.h"
+
+#include "core/image/chain.h"
+#include "core/ops/convert_record.h"
+#include "core/ops/info.h"
+#include "core/ops/map.h"
+
+namespace instar {
+
+namespace {
+
+constexpr uint64_t kSector = 512;
+constexpr uint64_t kBufferBytes = 2u << 20;  // qemu-img's IO_BUF_SIZE
+
+bool zero_sector(const uint8_t* p) {
+  for (size_t i = 0; i < kSector; i++)
+    if (p[i] != 0) return false;
+  return true;
+}
+
+// is_allocated_sectors: the run of sectors from `buf` with the same zero-ness,
+// allocated ends aligned up and zero ends aligned down to `alignment` sectors.
+bool allocated_run(const uint8_t* buf, uint64_t n, uint64_t* pnum, uint64_t sector, uint64_t alignment) {
+  if (n == 0) {
+    *pnum = 0;
+    return false;
+  }
+  bool is_zero = zero_sector(buf);
+  uint64_t i = 1;
+  for (; i < n; i++)
+    if (zero_sector(buf + i * kSector) != is_zero) break;
+  if (i == n) {
+    *pnum = i;
+    return !is_zero;
+  }
+  uint64_t tail = (sector + i) & (alignment - 1);
+  if (tail) {
+    if (is_zero && i <= tail) is_zero = false;  // a short zero tail counts as data
+    if (!is_zero) {
+      i += alignment - tail;
+      if (i > n) i = n;
+    } else {
+      i -= tail;
+    }
+  }
+  *pnum = i;
+  return !is_zero;
+}
+
+// is_allocated_sectors_min: zero runs shorter than `min` sectors count as data.
+bool allocated_run_min(const uint8_t* buf, uint64_t n, uint64_t* pnum, uint64_t min, uint64_t sector,
+                       uint64_t alignment) {
+  if (n < min) min = n;
+  bool allocated = allocated_run(buf, n, pnum, sector, alignment);
+  if (!allocated) return false;
+  uint64_t used = *pnum, checked = *pnum;
+  buf += *pnum * kSector;
+  n -= *pnum;
+  sector += *pnum;
+  while (n > 0) {
+    bool a = allocated_run(buf, n, pnum, sector, alignment);
+    buf += *pnum * kSector;
+    n -= *pnum;
+    sector += *pnum;
+    checked += *pnum;
+    if (a) {
+      used = checked;
+    } else if (*pnum >= min) {
+      break;
+    }
+  }
+  *pnum = used;
+  return true;
+}
+
+uint64_t pow2floor(uint64_t v) {
+  uint64_t p = 1;
+  while (p <= v / 2) p <<= 1;
+  return v == 0 ? 0 : p;
+}
+
+Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertParams& params, Arena& scratch) {
+  uint64_t total = chain.top->size;
+  // A new file reads as zeroes; with -S 0 qemu writes zeroes anyway (a fully allocated target).
+  bool zero_init = params.min_sparse != 0 && (!params.skip_create || params.target_is_zero);
+  bool unmap = params.min_sparse != 0;
+  uint64_t min_sectors = params.min_sparse / kSector;
+  uint64_t alignment = min_sectors > 0 ? pow2floor(min_sectors) : 1;
+  INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBufferBytes)));
+  uint64_t written = 0;
+  uint64_t offset = 0;
+  while (offset < total) {
+    uint64_t n = total - offset < kBufferBytes ? total - offset : kBufferBytes;
+    INSTAR_TRY_ASSIGN(status, image::chain_status(*chain.top, offset, n));
+    n = status.status.length;
+    if (n == 0) return make_error(Errc::io, "Input/output error");
+    bool data = (status.status.flags & image::kData) && !(status.status.flags & image::kZero);
+    if (!data) {
+      if (!zero_init) INSTAR_TRY(output.write_zeroes(offset, n, unmap));
+      offset += n;
+      continue;
+    }
+    // Chunks end on the sparse alignment where they can (qemu aligns its requests).
+    uint64_t align_bytes = alignment * kSector;
+    uint64_t end = (offset + n) / align_bytes * align_bytes;
+    if (end > offset) n = end - offset;
+    INSTAR_TRY(image::read_chain(*chain.top, offset, buffer, static_cast<size_t>(n)));
+    if (min_sectors == 0) {
+      INSTAR_TRY(output.write(offset, buffer, static_cast<size_t>(n)));
+      written += n;
+      offset += n;
+      continue;
+    }
+    uint64_t sectors = n / kSector, sector = offset / kSector, done = 0;
+    while (done < sectors) {
+      uint64_t run = 0;
+      bool allocated =
+          allocated_run_min(buffer + done * kSector, sectors - done, &run, min_sectors, sector + done, alignment);
+      if (run == 0) return make_error(Errc::io, "Input/output error");
+      uint64_t at = offset + done * kSector, bytes = run * kSector;
+      if (allocated) {
+        INSTAR_TRY(output.write(at, buffer + done * kSector, static_cast<size_t>(bytes)));
+        written += bytes;
+      } else if (!zero_init) {
+        INSTAR_TRY(output.write_zeroes(at, bytes, unmap));
+      }
+      done += run;
+    }
+    offset += n;
+  }
+  return written;
+}
+
+}  // namespace
+
+void run_convert(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out) {
+  image::Chain chain;
+  if (!open_chain_or_report(request, devices, scratch, chain, out)) return;
+  BlockDevice* output = nullptr;
+  for (size_t i = 0; i < kMaxAttached; i++)
+    if (request.attached[i].role == DeviceRole::output && devices.attached[i] != nullptr) output = devices.attached[i];
+  uint64_t total = chain.top->size;
+  if (output == nullptr) {
+    // The host creates the output once the source opened, at the source's size.
+    out.begin(kTagNeedDevice);
+    out.put_u64(kTagNeedRole, static_cast<uint64_t>(DeviceRole::output));
+    out.put_u64(kTagNeedParent, 0);
+    out.put_bytes(kTagNeedName, ByteSpan());
+    out.put_u64(kTagNeedSize, total);
+    out.end(kTagNeedDevice);
+    return;
+  }
+  out.put_u64(kConvertVirtualSize, total);
+  auto written = copy(chain, *output, request.convert, scratch);
+  if (written.is_error()) {
+    write_error(out, written.error());
+    return;
+  }
+  out.put_u64(kConvertBytesWritten, written.value());
+}
+
+}  // namespace instar

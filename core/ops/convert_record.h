@@ -1,0 +1,13 @@
+// convert_record.h: the record of `convert`: what was written, for the CLI's summary.
+#pragma once
+
+#include <stdint.h>
+
+namespace instar {
+
+enum ConvertTag : uint16_t {
+  kConvertVirtualSize = 900,
+  kConvertBytesWritten = 901,  // data bytes written (zeroes skipped or punched are not counted)
+};
+
+}  // namespace instar

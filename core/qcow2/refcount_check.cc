@@ -1,0 +1,702 @@
+// refcount_check.cc: the qcow2 reference count check (qemu's
+// qcow2_check_refcounts and the functions it calls, without repair), with
+// qemu's messages, counters and order.
+#include "core/qcow2/refcount_check.h"
+
+#include "core/base/padded.h"
+#include "core/base/span_reader.h"
+#include "core/qcow2/bitmap_directory.h"
+#include "core/qcow2/refcount_table.h"
+#include "core/qcow2/snapshot_table.h"
+
+namespace instar::qcow2 {
+
+namespace {
+
+constexpr uint64_t kOflagCopied = 1ull << 63;
+constexpr uint64_t kOflagCompressed = 1ull << 62;
+constexpr uint64_t kOflagZero = 1ull;
+constexpr uint64_t kL1OffsetMask = 0x00fffffffffffe00ull;
+constexpr uint64_t kL1ReservedMask = 0x7f000000000001ffull;
+constexpr uint64_t kL2OffsetMask = 0x00fffffffffffe00ull;
+constexpr uint64_t kL2StdReservedMask = 0x3f000000000001feull;
+constexpr uint64_t kL2BitmapAllAlloc = 0xffffffffull;
+constexpr uint64_t kMaxL1Entries = (32ull << 20) / 8;  // QCOW_MAX_L1_SIZE / L1E_SIZE
+constexpr uint64_t kIntMax = 0x7fffffff;
+constexpr size_t kTableChunk = 64 * 1024;  // L1 and bitmap tables are streamed in chunks this size
+
+enum class ClusterType { unallocated, zero_plain, zero_alloc, normal, compressed };
+
+// One message line; numbers are printed as printf would.
+class Line {
+ public:
+  Line& text(const char* s) {
+    while (*s != '\0') put(static_cast<uint8_t>(*s++));
+    return *this;
+  }
+  Line& bytes(ByteSpan s) {
+    for (size_t i = 0; i < s.size; i++) put(s[i]);
+    return *this;
+  }
+  Line& dec(uint64_t v) { return number(v, 10); }
+  Line& sdec(int64_t v) {
+    if (v < 0) {
+      put('-');
+      return number(0 - static_cast<uint64_t>(v), 10);
+    }
+    return number(static_cast<uint64_t>(v), 10);
+  }
+  Line& hex(uint64_t v) { return number(v, 16); }
+  // printf's %#x: "0x" in front, except for zero.
+  Line& alt_hex(uint64_t v) {
+    if (v != 0) text("0x");
+    return number(v, 16);
+  }
+  ByteSpan span() const { return ByteSpan(buf_, used_); }
+
+ private:
+  Line& number(uint64_t v, unsigned base) {
+    char digits[24];
+    int n = 0;
+    do {
+      digits[n++] = "0123456789abcdef"[v % base];
+      v /= base;
+    } while (v != 0);
+    while (n > 0) put(static_cast<uint8_t>(digits[--n]));
+    return *this;
+  }
+  void put(uint8_t c) {
+    if (used_ < sizeof buf_) buf_[used_++] = c;
+  }
+  uint8_t buf_[2400];
+  size_t used_ = 0;
+};
+
+const char* strerror_text(int error) {
+  switch (error) {
+    case kCheckEio:
+      return "Input/output error";
+    case kCheckEnomem:
+      return "Cannot allocate memory";
+    case kCheckEinval:
+      return "Invalid argument";
+    default:
+      return "File too large";
+  }
+}
+
+bool beyond_io_ceiling(uint64_t offset, uint64_t length) {
+  return offset > kQemuMaxIoOffset || length > kQemuMaxIoOffset - offset;
+}
+
+class Checker {
+ public:
+  Checker(BlockDevice& image, const CheckInput& input, Arena& scratch, CheckLog& log, CheckCounts& counts)
+      : image_(image),
+        h_(*input.header),
+        input_(input),
+        scratch_(scratch),
+        log_(log),
+        res_(counts),
+        stored_(image, *input.header) {}
+
+  int run();
+
+ private:
+  int inc_refcounts(uint64_t offset, uint64_t size);
+  int check_l1(uint64_t l1_offset, uint64_t l1_size, bool frag_info);
+  int check_l2(uint64_t l2_offset, bool frag_info);
+  int check_snapshots();
+  int check_bitmaps();
+  int check_refblocks();
+  void compare_refcounts(uint64_t& highest_cluster);
+  int check_oflag_copied();
+
+  ClusterType cluster_type(uint64_t entry) const;
+  uint64_t l2_entry(uint64_t i) const {
+    return load_be(l2_, static_cast<size_t>(i * l2_entry_size_), 8);
+  }
+  uint64_t l2_bitmap(uint64_t i) const {
+    return h_.extended_l2() ? load_be(l2_, static_cast<size_t>(i * 16 + 8), 8) : 0;
+  }
+  uint64_t computed(uint64_t k) const { return wide_ ? refs32_[k] : refs16_[k]; }
+  // false with the refcount unknown: the lookup failed (reported as qemu reports it).
+  bool stored_refcount(uint64_t cluster, uint64_t& refcount);
+  void signal_corruption(const Line& message);
+
+  BlockDevice& image_;
+  const Header& h_;
+  const CheckInput& input_;
+  Arena& scratch_;
+  CheckLog& log_;
+  CheckCounts& res_;
+  StoredRefcounts stored_;
+
+  uint64_t cluster_size_ = 0;
+  uint64_t file_length_ = 0;
+  uint64_t refcount_max_ = 0;
+  uint64_t nb_clusters_ = 0;  // grows by one when a reference reaches into the cluster past the end
+  uint64_t capacity_ = 0;     // entries allocated
+  bool wide_ = false;
+  uint16_t* refs16_ = nullptr;
+  uint32_t* refs32_ = nullptr;
+  uint64_t l2_entry_size_ = 8;
+  uint64_t l2_entries_ = 0;
+  ByteSpan l2_;
+  uint8_t* l2_buffer_ = nullptr;
+  uint8_t* chunk_ = nullptr;
+  bool signaled_corruption_ = false;
+};
+
+ClusterType Checker::cluster_type(uint64_t entry) const {
+  if ((entry & kOflagCompressed) != 0) return ClusterType::compressed;
+  if ((entry & kOflagZero) != 0 && !h_.extended_l2())
+    return (entry & kL2OffsetMask) != 0 ? ClusterType::zero_alloc : ClusterType::zero_plain;
+  if ((entry & kL2OffsetMask) == 0) {
+    // With an external data file offset 0 is valid; the copied flag tells it from unallocated.
+    return input_.has_data_file && (entry & kOflagCopied) != 0 ? ClusterType::normal : ClusterType::unallocated;
+  }
+  return ClusterType::normal;
+}
+
+void Checker::signal_corruption(const Line& message) {
+  // The image is open read-only: qemu reports it once as non-fatal.
+  if (signaled_corruption_) return;
+  signaled_corruption_ = true;
+  Line l;
+  l.text("qcow2: Image is corrupt: ")
+      .bytes(message.span())
+      .text("; further non-fatal corruption events will be suppressed");
+  log_.line(l.span());
+}
+
+bool Checker::stored_refcount(uint64_t cluster, uint64_t& refcount) {
+  uint64_t block = 0, index = 0;
+  switch (stored_.get(cluster, refcount, block, index)) {
+    case StoredRefcounts::Lookup::ok:
+      return true;
+    case StoredRefcounts::Lookup::unaligned: {
+      Line m;
+      m.text("Refblock offset ").alt_hex(block).text(" unaligned (reftable index: ").alt_hex(index).text(")");
+      signal_corruption(m);
+      return false;
+    }
+    case StoredRefcounts::Lookup::io_error:
+      return false;
+  }
+  return false;
+}
+
+int Checker::inc_refcounts(uint64_t offset, uint64_t size) {
+  if (static_cast<int64_t>(size) <= 0) return 0;
+  // Measured: qemu flags offsets of 2^63 and more here too, so the distance past the end is unsigned.
+  uint64_t end = offset + size;
+  if (end > file_length_ && end - file_length_ >= cluster_size_) {
+    Line l;
+    l.text("ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x")
+        .hex(offset)
+        .text(" size 0x")
+        .hex(size);
+    log_.line(l.span());
+    res_.corruptions++;
+    return 0;
+  }
+  uint64_t start = offset & ~(cluster_size_ - 1);
+  uint64_t last = (offset + size - 1) & ~(cluster_size_ - 1);
+  for (uint64_t c = start;; c += cluster_size_) {
+    uint64_t k = c >> h_.cluster_bits;
+    if (k >= nb_clusters_) {
+      // qemu grows its array; past the one spare entry the growth it would attempt cannot succeed.
+      if (k >= capacity_) {
+        res_.check_errors++;
+        return kCheckEnomem;
+      }
+      nb_clusters_ = k + 1;
+    }
+    uint64_t refcount = computed(k);
+    if (refcount == refcount_max_) {
+      Line l;
+      l.text("ERROR: overflow cluster offset=0x").hex(c);
+      log_.line(l.span());
+      Line hint;
+      hint.text(
+          "Use qemu-img amend to increase the refcount entry width or qemu-img convert to create a clean copy "
+          "if the image cannot be opened for writing");
+      log_.line(hint.span());
+      res_.corruptions++;
+    } else if (wide_) {
+      // A 64-bit width keeps counting in 32 bits: more references than that cannot be made in time.
+      if (refs32_[k] != UINT32_MAX) refs32_[k]++;
+    } else {
+      refs16_[k]++;
+    }
+    if (c >= last) break;
+  }
+  return 0;
+}
+
+int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
+  if (beyond_io_ceiling(l2_offset, cluster_size_)) {
+    Line l;
+    l.text("ERROR: I/O error in check_refcounts_l2");
+    log_.line(l.span());
+    res_.check_errors++;
+    return kCheckEio;
+  }
+  if (read_zero_padded(image_, l2_offset, l2_buffer_, static_cast<size_t>(cluster_size_)).is_error()) {
+    Line l;
+    l.text("ERROR: I/O error in check_refcounts_l2");
+    log_.line(l.span());
+    res_.check_errors++;
+    return kCheckEio;
+  }
+  uint64_t next_contiguous_offset = 0;
+  uint32_t csize_shift = 62 - (h_.cluster_bits - 8);
+  uint64_t csize_mask = (uint64_t{1} << (h_.cluster_bits - 8)) - 1;
+  uint64_t cluster_offset_mask = (uint64_t{1} << csize_shift) - 1;
+  for (uint64_t i = 0; i < l2_entries_; i++) {
+    uint64_t entry = l2_entry(i);
+    uint64_t bitmap = l2_bitmap(i);
+    ClusterType type = cluster_type(entry);
+    if (type != ClusterType::compressed && (entry & kL2StdReservedMask) != 0) {
+      Line l;
+      l.text("ERROR found l2 entry with reserved bits set: ").hex(entry);
+      log_.line(l.span());
+      res_.corruptions++;
+    }
+    switch (type) {
+      case ClusterType::compressed: {
+        if ((entry & kOflagCopied) != 0) {
+          Line l;
+          l.text("ERROR: coffset=0x")
+              .hex(entry & cluster_offset_mask)
+              .text(": copied flag must never be set for compressed clusters");
+          log_.line(l.span());
+          entry &= ~kOflagCopied;
+          res_.corruptions++;
+        }
+        if (input_.has_data_file) {
+          Line l;
+          l.text("ERROR compressed cluster ").dec(i).text(" with data file, entry=0x").hex(entry);
+          log_.line(l.span());
+          res_.corruptions++;
+          break;
+        }
+        if (bitmap != 0) {
+          Line l;
+          l.text("ERROR compressed cluster ")
+              .dec(i)
+              .text(" with non-zero subcluster allocation bitmap, entry=0x")
+              .hex(entry);
+          log_.line(l.span());
+          res_.corruptions++;
+          break;
+        }
+        // The compressed data spans whole 512-byte sectors from the sector holding its first byte.
+        uint64_t coffset = entry & cluster_offset_mask;
+        uint64_t sectors = ((entry >> csize_shift) & csize_mask) + 1;
+        uint64_t csize = sectors * 512 - (coffset & 511);
+        if (int e = inc_refcounts(coffset, csize)) return e;
+        if (frag_info) {
+          res_.allocated_clusters++;
+          res_.compressed_clusters++;
+          res_.fragmented_clusters++;
+        }
+        break;
+      }
+      case ClusterType::zero_alloc:
+      case ClusterType::normal: {
+        uint64_t offset = entry & kL2OffsetMask;
+        if (((bitmap >> 32) & bitmap) != 0) {
+          res_.corruptions++;
+          Line l;
+          l.text("ERROR offset=").hex(offset).text(": Allocated cluster has corrupted subcluster allocation bitmap");
+          log_.line(l.span());
+        }
+        if ((offset & (cluster_size_ - 1)) != 0) {
+          res_.corruptions++;
+          bool contains_data =
+              h_.extended_l2() ? (bitmap & kL2BitmapAllAlloc) != 0 : (entry & kOflagZero) == 0;
+          Line l;
+          l.text("ERROR offset=")
+              .hex(offset)
+              .text(contains_data ? ": Data cluster is not properly aligned; L2 entry corrupted."
+                                  : ": Preallocated cluster is not properly aligned; L2 entry corrupted.");
+          log_.line(l.span());
+        }
+        if (frag_info) {
+          res_.allocated_clusters++;
+          if (next_contiguous_offset != 0 && offset != next_contiguous_offset) res_.fragmented_clusters++;
+          next_contiguous_offset = offset + cluster_size_;
+        }
+        if (!input_.has_data_file) {
+          if (int e = inc_refcounts(offset, cluster_size_)) return e;
+        }
+        break;
+      }
+      case ClusterType::zero_plain:
+        break;
+      case ClusterType::unallocated:
+        if ((bitmap & kL2BitmapAllAlloc) != 0) {
+          res_.corruptions++;
+          Line l;
+          l.text("ERROR: Unallocated cluster has non-zero subcluster allocation map");
+          log_.line(l.span());
+        }
+        break;
+    }
+  }
+  return 0;
+}
+
+int Checker::check_l1(uint64_t l1_offset, uint64_t l1_size, bool frag_info) {
+  if (l1_size == 0) return 0;
+  uint64_t l1_bytes = l1_size * 8;
+  if (int e = inc_refcounts(l1_offset, l1_bytes)) return e;
+  // qemu reads the whole table before it looks at any entry.
+  if (beyond_io_ceiling(l1_offset, l1_bytes)) {
+    Line l;
+    l.text("ERROR: I/O error in check_refcounts_l1");
+    log_.line(l.span());
+    res_.check_errors++;
+    return kCheckEio;
+  }
+  for (uint64_t done = 0; done < l1_bytes; done += kTableChunk) {
+    size_t n = static_cast<size_t>(l1_bytes - done < kTableChunk ? l1_bytes - done : kTableChunk);
+    if (read_zero_padded(image_, l1_offset + done, chunk_, n).is_error()) {
+      Line l;
+      l.text("ERROR: I/O error in check_refcounts_l1");
+      log_.line(l.span());
+      res_.check_errors++;
+      return kCheckEio;
+    }
+    // The L2 checks reuse no chunk memory, so the chunk stays valid across them.
+    ByteSpan chunk(chunk_, n);
+    for (size_t at = 0; at + 8 <= n; at += 8) {
+      uint64_t entry = load_be(chunk, at, 8);
+      if (entry == 0) continue;
+      if ((entry & kL1ReservedMask) != 0) {
+        Line l;
+        l.text("ERROR found L1 entry with reserved bits set: ").hex(entry);
+        log_.line(l.span());
+        res_.corruptions++;
+      }
+      uint64_t l2_offset = entry & kL1OffsetMask;
+      if (int e = inc_refcounts(l2_offset, cluster_size_)) return e;
+      if ((l2_offset & (cluster_size_ - 1)) != 0) {
+        Line l;
+        l.text("ERROR l2_offset=").hex(l2_offset).text(": Table is not cluster aligned; L1 entry corrupted");
+        log_.line(l.span());
+        res_.corruptions++;
+      }
+      if (int e = check_l2(l2_offset, frag_info)) return e;
+    }
+  }
+  return 0;
+}
+
+int Checker::check_snapshots() {
+  uint32_t count = h_.nb_snapshots;
+  if (input_.has_data_file && count != 0) {
+    Line l;
+    l.text("ERROR ").dec(count).text(" snapshots in image with data file");
+    log_.line(l.span());
+    res_.corruptions++;
+  }
+  Qcow2SnapshotReader reader(input_.snapshot_table, count, cluster_size_, h_.snapshots_offset);
+  Qcow2Snapshot s;
+  for (;;) {
+    auto more = reader.next(s);
+    if (more.is_error() || !more.value()) break;  // read in check mode before the refcounts
+    if ((s.l1_table_offset & (cluster_size_ - 1)) != 0) {
+      Line l;
+      l.text("ERROR snapshot ")
+          .bytes(s.id)
+          .text(" (")
+          .bytes(s.name)
+          .text(") l1_offset=")
+          .alt_hex(s.l1_table_offset)
+          .text(": L1 table is not cluster aligned; snapshot table entry corrupted");
+      log_.line(l.span());
+      res_.corruptions++;
+      continue;
+    }
+    if (s.l1_size > kMaxL1Entries) {
+      Line l;
+      l.text("ERROR snapshot ")
+          .bytes(s.id)
+          .text(" (")
+          .bytes(s.name)
+          .text(") l1_size=")
+          .alt_hex(s.l1_size)
+          .text(": L1 table is too large; snapshot table entry corrupted");
+      log_.line(l.span());
+      res_.corruptions++;
+      continue;
+    }
+    if (int e = check_l1(s.l1_table_offset, s.l1_size, false)) return e;
+  }
+  if (count != 0) {
+    if (int e = inc_refcounts(h_.snapshots_offset, reader.table_length())) return e;
+  }
+  return 0;
+}
+
+int Checker::check_bitmaps() {
+  const Extensions& ext = *input_.ext;
+  if (!ext.has_bitmaps || ext.bitmaps.nb_bitmaps == 0) return 0;
+  if (int e = inc_refcounts(ext.bitmaps.directory_offset, ext.bitmaps.directory_size)) return e;
+  // The directory passed qemu's checks when the image was opened; read it again as qemu does.
+  uint64_t size = image_.size();
+  uint64_t at = ext.bitmaps.directory_offset;
+  uint64_t available = at < size ? size - at : 0;
+  if (available > ext.bitmaps.directory_size) available = ext.bitmaps.directory_size;
+  auto buffer = scratch_.allocate(static_cast<size_t>(available));
+  if (buffer.is_error()) {
+    res_.check_errors++;
+    return kCheckEnomem;
+  }
+  if (available > 0 && image_.read(at, buffer.value(), static_cast<size_t>(available)).is_error()) {
+    res_.corruptions++;
+    return kCheckEinval;
+  }
+  ByteSpan dir(buffer.value(), static_cast<size_t>(available));
+  uint64_t disk_size = h_.size / 512 * 512;
+  if (Qcow2BitmapReader(dir, ext.bitmaps, cluster_size_, disk_size).validate().is_error()) {
+    res_.corruptions++;
+    return kCheckEinval;
+  }
+  Qcow2BitmapReader reader(dir, ext.bitmaps, cluster_size_, disk_size);
+  Qcow2Bitmap b;
+  for (;;) {
+    auto more = reader.next(b);
+    if (more.is_error() || !more.value()) break;
+    uint64_t table_bytes = uint64_t{b.table_size} * 8;
+    if (int e = inc_refcounts(b.table_offset, table_bytes)) return e;
+    if (b.table_size == 0) continue;
+    if (beyond_io_ceiling(b.table_offset, table_bytes)) {
+      res_.corruptions++;
+      return kCheckEio;
+    }
+    // qemu loads the whole table first and refuses it if any entry is invalid.
+    for (uint64_t done = 0; done < table_bytes; done += kTableChunk) {
+      size_t n = static_cast<size_t>(table_bytes - done < kTableChunk ? table_bytes - done : kTableChunk);
+      if (read_zero_padded(image_, b.table_offset + done, chunk_, n).is_error()) {
+        res_.corruptions++;
+        return kCheckEio;
+      }
+      for (size_t p = 0; p + 8 <= n; p += 8) {
+        if (!qcow2_bitmap_table_entry_valid(load_be(ByteSpan(chunk_, n), p, 8), cluster_size_)) {
+          res_.corruptions++;
+          return kCheckEinval;
+        }
+      }
+    }
+    for (uint64_t done = 0; done < table_bytes; done += kTableChunk) {
+      size_t n = static_cast<size_t>(table_bytes - done < kTableChunk ? table_bytes - done : kTableChunk);
+      if (read_zero_padded(image_, b.table_offset + done, chunk_, n).is_error()) {
+        res_.corruptions++;
+        return kCheckEio;
+      }
+      for (size_t p = 0; p + 8 <= n; p += 8) {
+        uint64_t offset = load_be(ByteSpan(chunk_, n), p, 8) & 0x00fffffffffffe00ull;
+        if (offset == 0) continue;
+        if (int e = inc_refcounts(offset, cluster_size_)) return e;
+      }
+    }
+  }
+  return 0;
+}
+
+int Checker::check_refblocks() {
+  for (uint64_t i = 0; i < stored_.table_entries(); i++) {
+    uint64_t raw = stored_.table_entry(i);
+    uint64_t offset = raw & kRefTableOffsetMask;
+    uint64_t cluster = offset >> h_.cluster_bits;
+    if ((raw & kRefTableReservedMask) != 0) {
+      Line l;
+      l.text("ERROR refcount table entry ").dec(i).text(" has reserved bits set");
+      log_.line(l.span());
+      res_.corruptions++;
+      continue;
+    }
+    if ((offset & (cluster_size_ - 1)) != 0) {
+      Line l;
+      l.text("ERROR refcount block ").dec(i).text(" is not cluster aligned; refcount table entry corrupted");
+      log_.line(l.span());
+      res_.corruptions++;
+      continue;
+    }
+    if (cluster >= nb_clusters_) {
+      res_.corruptions++;
+      Line l;
+      l.text("ERROR refcount block ").dec(i).text(" is outside image");
+      log_.line(l.span());
+      continue;
+    }
+    if (offset != 0) {
+      if (int e = inc_refcounts(offset, cluster_size_)) return e;
+      uint64_t refcount = computed(cluster);
+      if (refcount != 1) {
+        Line l;
+        l.text("ERROR refcount block ").dec(i).text(" refcount=").dec(refcount);
+        log_.line(l.span());
+        res_.corruptions++;
+      }
+    }
+  }
+  return 0;
+}
+
+void Checker::compare_refcounts(uint64_t& highest_cluster) {
+  highest_cluster = 0;
+  for (uint64_t i = 0; i < nb_clusters_; i++) {
+    uint64_t refcount1 = 0;
+    if (!stored_refcount(i, refcount1)) {
+      Line l;
+      l.text("Can't get refcount for cluster ").dec(i).text(": ").text(strerror_text(kCheckEio));
+      log_.line(l.span());
+      res_.check_errors++;
+      continue;
+    }
+    uint64_t refcount2 = computed(i);
+    if (refcount1 > 0 || refcount2 > 0) highest_cluster = i;
+    if (refcount1 != refcount2) {
+      Line l;
+      l.text(refcount1 < refcount2 ? "ERROR" : "Leaked")
+          .text(" cluster ")
+          .dec(i)
+          .text(" refcount=")
+          .dec(refcount1)
+          .text(" reference=")
+          .dec(refcount2);
+      log_.line(l.span());
+      if (refcount1 < refcount2)
+        res_.corruptions++;
+      else
+        res_.leaks++;
+    }
+  }
+}
+
+int Checker::check_oflag_copied() {
+  // qemu uses the L1 table it read when it opened the image: the same bytes.
+  uint64_t l1_bytes = uint64_t{h_.l1_size} * 8;
+  for (uint64_t done = 0; done < l1_bytes; done += kTableChunk) {
+    size_t n = static_cast<size_t>(l1_bytes - done < kTableChunk ? l1_bytes - done : kTableChunk);
+    if (read_zero_padded(image_, h_.l1_table_offset + done, chunk_, n).is_error()) return kCheckEio;
+    ByteSpan chunk(chunk_, n);
+    for (size_t at = 0; at + 8 <= n; at += 8) {
+      uint64_t l1_index = (done + at) / 8;
+      uint64_t l1_entry = load_be(chunk, at, 8);
+      uint64_t l2_offset = l1_entry & kL1OffsetMask;
+      if (l2_offset == 0) continue;
+      uint64_t refcount = 0;
+      if (!stored_refcount(l2_offset >> h_.cluster_bits, refcount)) continue;
+      if ((refcount == 1) != ((l1_entry & kOflagCopied) != 0)) {
+        res_.corruptions++;
+        Line l;
+        l.text("ERROR OFLAG_COPIED L2 cluster: l1_index=")
+            .dec(l1_index)
+            .text(" l1_entry=")
+            .hex(l1_entry)
+            .text(" refcount=")
+            .dec(refcount);
+        log_.line(l.span());
+      }
+      if (read_zero_padded(image_, l2_offset, l2_buffer_, static_cast<size_t>(cluster_size_)).is_error()) {
+        Line l;
+        l.text("ERROR: Could not read L2 table: ").text(strerror_text(kCheckEio));
+        log_.line(l.span());
+        res_.check_errors++;
+        return kCheckEio;
+      }
+      for (uint64_t j = 0; j < l2_entries_; j++) {
+        uint64_t entry = l2_entry(j);
+        ClusterType type = cluster_type(entry);
+        if (type != ClusterType::normal && type != ClusterType::zero_alloc) continue;
+        uint64_t data_refcount = 1;
+        if (!input_.has_data_file) {
+          if (!stored_refcount((entry & kL2OffsetMask) >> h_.cluster_bits, data_refcount)) continue;
+        }
+        if ((data_refcount == 1) != ((entry & kOflagCopied) != 0)) {
+          res_.corruptions++;
+          Line l;
+          l.text("ERROR OFLAG_COPIED data cluster: l2_entry=").hex(entry).text(" refcount=").dec(data_refcount);
+          log_.line(l.span());
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+int Checker::run() {
+  cluster_size_ = h_.cluster_size();
+  file_length_ = image_.size();
+  l2_entry_size_ = h_.extended_l2() ? 16 : 8;
+  l2_entries_ = cluster_size_ / l2_entry_size_;
+  refcount_max_ = h_.refcount_order >= 6 ? UINT64_MAX : (uint64_t{1} << (uint64_t{1} << h_.refcount_order)) - 1;
+  wide_ = h_.refcount_order > 4;
+
+  nb_clusters_ = file_length_ / cluster_size_ + (file_length_ % cluster_size_ != 0 ? 1 : 0);
+  if (nb_clusters_ > kIntMax) {
+    res_.check_errors++;
+    return kCheckEfbig;
+  }
+  uint64_t disk_bytes = h_.size / 512 * 512;
+  res_.total_clusters = disk_bytes / cluster_size_ + (disk_bytes % cluster_size_ != 0 ? 1 : 0);
+
+  // One spare entry: a reference may reach into the cluster just past the end of the file.
+  capacity_ = nb_clusters_ + 1;
+  auto refs = scratch_.allocate(static_cast<size_t>(capacity_ * (wide_ ? 4 : 2)));
+  if (refs.is_error()) {
+    res_.check_errors++;
+    return kCheckEnomem;
+  }
+  if (wide_) {
+    refs32_ = reinterpret_cast<uint32_t*>(refs.value());
+    for (uint64_t i = 0; i < capacity_; i++) refs32_[i] = 0;
+  } else {
+    refs16_ = reinterpret_cast<uint16_t*>(refs.value());
+    for (uint64_t i = 0; i < capacity_; i++) refs16_[i] = 0;
+  }
+  auto l2 = scratch_.allocate(static_cast<size_t>(cluster_size_));
+  auto chunk = scratch_.allocate(kTableChunk);
+  if (l2.is_error() || chunk.is_error() || stored_.load(scratch_).is_error()) {
+    res_.check_errors++;
+    return kCheckEnomem;
+  }
+  l2_buffer_ = l2.value();
+  l2_ = ByteSpan(l2_buffer_, static_cast<size_t>(cluster_size_));
+  chunk_ = chunk.value();
+
+  // calculate_refcounts: header, active L1/L2, snapshots, snapshot table,
+  // refcount table, encryption header, bitmaps, refcount blocks.
+  if (int e = inc_refcounts(0, cluster_size_)) return e;
+  if (int e = check_l1(h_.l1_table_offset, h_.l1_size, true)) return e;
+  if (int e = check_snapshots()) return e;
+  if (int e = inc_refcounts(h_.refcount_table_offset, stored_.table_entries() * 8)) return e;
+  const Extensions& ext = *input_.ext;
+  if (ext.has_crypto_header && ext.crypto_header.length != 0) {
+    if (int e = inc_refcounts(ext.crypto_header.offset, ext.crypto_header.length)) return e;
+  }
+  if (int e = check_bitmaps()) return e;
+  if (int e = check_refblocks()) return e;
+
+  uint64_t highest_cluster = 0;
+  compare_refcounts(highest_cluster);
+  if (int e = check_oflag_copied()) return e;
+  res_.image_end_offset = (highest_cluster + 1) * cluster_size_;
+  return 0;
+}
+
+}  // namespace
+
+int check_refcounts(BlockDevice& image, const CheckInput& input, Arena& scratch, CheckLog& log,
+                    CheckCounts& counts) {
+  Checker checker(image, input, scratch, log, counts);
+  return checker.run();
+}
+
+}  // namespace instar::qcow2

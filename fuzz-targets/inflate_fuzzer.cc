@@ -1,0 +1,65 @@
+// inflate_fuzzer.cc: the DEFLATE decoder (core/compress) against the host's zlib, called as qemu's qcow2
+// calls it.
+#include <zlib.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "core/compress/inflate.h"
+#include "fuzz-targets/fuzz_support.h"
+
+namespace {
+
+using instar::ByteSpan;
+using instar::fuzz::InputReader;
+
+// The cluster size: qcow2's 512 B .. 2 MiB, or any size up to 64 KiB to reach every stopping point.
+size_t output_size(InputReader& reader) {
+  static constexpr size_t kClusterSizes[] = {512, 1024, 4096, 16384, 65536, 2u << 20};
+  uint8_t selector = reader.u8() & 7;
+  if (selector < 6) return kClusterSizes[selector];
+  if (selector == 6) return size_t{reader.u16()} + 1;
+  return size_t{reader.u8()} + 1;
+}
+
+// block/qcow2-threads.c qcow2_zlib_decompress: raw DEFLATE with windowBits -12, one inflate(Z_FINISH)
+// into the whole cluster; success iff it ends or runs out of input with the output full.
+bool zlib_qcow2_decompress(ByteSpan in, uint8_t* out, size_t out_size) {
+  z_stream stream;
+  std::memset(&stream, 0, sizeof stream);
+  stream.next_in = const_cast<Bytef*>(in.data);
+  stream.avail_in = static_cast<uInt>(in.size);
+  stream.next_out = out;
+  stream.avail_out = static_cast<uInt>(out_size);
+  INSTAR_FUZZ_CHECK(inflateInit2(&stream, -12) == Z_OK);
+  int ret = inflate(&stream, Z_FINISH);
+  bool ok = (ret == Z_STREAM_END || ret == Z_BUF_ERROR) && stream.avail_out == 0;
+  inflateEnd(&stream);
+  return ok;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size > instar::fuzz::kMaxInputBytes) return 0;
+  InputReader reader(ByteSpan(data, size));
+  size_t out_size = output_size(reader);
+  ByteSpan in = reader.rest();
+
+  // Exactly the cluster size, so that ASan sees any write past it; not zeroed (2 MiB twice per input
+  // would dominate), since on success both decoders must have written every byte.
+  std::unique_ptr<uint8_t[]> ours(new uint8_t[out_size]), theirs(new uint8_t[out_size]);
+  auto result = instar::compress::inflate_cluster(in, ours.get(), out_size);
+  bool zlib_ok = zlib_qcow2_decompress(in, theirs.get(), out_size);
+  INSTAR_FUZZ_CHECK(result.is_ok() == zlib_ok);
+  if (zlib_ok) INSTAR_FUZZ_CHECK(std::memcmp(ours.get(), theirs.get(), out_size) == 0);
+  if (result.is_error()) {
+    INSTAR_FUZZ_CHECK(result.error().message[0] != '\0');
+    // Only the two ways of not filling the output are not "invalid".
+    INSTAR_FUZZ_CHECK(result.error().code == instar::Errc::invalid ||
+                      result.error().code == instar::Errc::truncated);
+  }
+  return 0;
+}

@@ -1,0 +1,75 @@
+// qcow2_check_fuzzer.cc: the qcow2 consistency check, execute(check), on any image, in-process through
+// core/; its record must decode and its counters must agree with each other.
+//
+// Input: one selector byte, then the image (docs/fuzzing.md):
+//   bit 0: force qcow2 (-f qcow2), else probe   bit 1: qemu 10.0 rules (else 7.2)
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/check/check_report.h"
+#include "cli/record_decoder.h"
+#include "core/io/memory_block_device.h"
+#include "core/ops/execute.h"
+#include "fuzz-targets/fuzz_support.h"
+
+namespace {
+
+// Bounded memory: the check's arena and the record, far below the sandbox's default 512 MiB.
+constexpr size_t kScratchBytes = 64u << 20;
+constexpr size_t kRecordBytes = 24u << 20;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1 || size > instar::fuzz::kMaxInputBytes) return 0;
+  uint8_t selector = data[0];
+  instar::MemoryBlockDevice image(data + 1, size - 1);
+
+  instar::Request request;
+  request.operation = instar::Operation::check;
+  request.format_given = (selector & 1) != 0;
+  request.format = instar::ImageFormat::qcow2;
+  bool qemu_10 = (selector & 2) != 0;
+  request.qemu_major = qemu_10 ? 10 : 7;
+  request.qemu_minor = qemu_10 ? 0 : 2;
+  std::memcpy(request.name_tail, "disk.img", 9);
+
+  static std::unique_ptr<uint8_t[]> scratch(new uint8_t[kScratchBytes]);
+  static std::unique_ptr<uint8_t[]> record(new uint8_t[kRecordBytes]);
+  instar::Arena arena(scratch.get(), kScratchBytes);
+  instar::RecordWriter writer(record.get(), kRecordBytes);
+  instar::Devices devices;
+  devices.image = &image;
+  auto ran = instar::execute(request, devices, arena, writer);
+  INSTAR_FUZZ_CHECK(ran.is_ok());  // the log budget keeps every record within kRecordBytes
+  INSTAR_FUZZ_CHECK(arena.used() <= arena.capacity());
+
+  auto decoded = instar::cli::decode_record(instar::ByteSpan(writer.data(), writer.size()));
+  INSTAR_FUZZ_CHECK(decoded.is_ok());
+  instar::cli::CheckReport report;
+  std::optional<std::string> open_error;
+  auto filled = instar::cli::check_report_from_record(decoded.value(), report, open_error);
+  INSTAR_FUZZ_CHECK(filled.is_ok());
+  if (open_error) {
+    INSTAR_FUZZ_CHECK(!open_error->empty());
+    return 0;
+  }
+  if (report.unsupported) return 0;
+  INSTAR_FUZZ_CHECK(report.format == "qcow2");
+  // Counters: every fragmented or compressed cluster is an allocated one, and compressed ones count as
+  // fragmented; the end offset is a whole number of clusters past at most one cluster beyond the file.
+  INSTAR_FUZZ_CHECK(report.fragmented_clusters <= report.allocated_clusters);
+  INSTAR_FUZZ_CHECK(report.compressed_clusters <= report.fragmented_clusters);
+  uint64_t file = size - 1;
+  if (!report.failed_errno) {
+    INSTAR_FUZZ_CHECK(report.image_end_offset > 0);
+    INSTAR_FUZZ_CHECK(report.image_end_offset <= file + (uint64_t{4} << 21));
+  }
+  // Every leak and most corruptions come with a line; a leak never comes without one.
+  INSTAR_FUZZ_CHECK(report.leaks <= report.lines.size() + report.lines_dropped);
+  return 0;
+}
