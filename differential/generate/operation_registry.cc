@@ -10,6 +10,7 @@ const std::vector<OperationKind>& operation_registry() {
       {"info", false, info_arguments},
       {"check", false, check_arguments},
       {"measure", false, measure_arguments},
+      {"map", false, map_arguments},
   };
   return registry;
 }
