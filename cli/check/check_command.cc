@@ -13,6 +13,7 @@
 #include "cli/info/backing_path.h"
 #include "cli/info/image_report.h"
 #include "cli/io/open_image.h"
+#include "cli/getopt_args.h"
 #include "cli/object_option.h"
 #include "cli/sandbox/sandbox.h"
 
@@ -41,13 +42,9 @@ bool valid_cache_mode(const std::string& mode) {
 // Returns nullopt after printing the error; `status` is the exit status then.
 std::optional<CheckOptions> parse_options(const Program& program, const std::vector<std::string>& args,
                                           int& status) {
-  bool modern = program.profile.getopt_messages();
-  std::string argv0 = modern ? program.argv0 + " check" : program.argv0;
-  std::vector<std::string> storage{argv0};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  GetoptArgs getopt_args(program, "check", args);
+  bool modern = getopt_args.modern();
+  char** argv = getopt_args.argv();
   // 10.0 added long names for -q and -T.
   static const struct option kLongOptions72[] = {
       {"help", no_argument, nullptr, 'h'},
@@ -72,23 +69,16 @@ std::optional<CheckOptions> parse_options(const Program& program, const std::vec
       {nullptr, 0, nullptr, 0},
   };
   CheckOptions opts;
-  optind = 0;
-  opterr = modern ? 1 : 0;
-  const char* shortopts = modern ? "hf:r:T:qU" : ":hf:r:T:qU";
-  int argc = static_cast<int>(storage.size());
+  const std::string shortopts = getopt_args.shortopts("hf:r:T:qU");
+  int argc = getopt_args.argc();
   status = 1;
   for (;;) {
-    int c = getopt_long(argc, argv.data(), shortopts, modern ? kLongOptions100 : kLongOptions72, nullptr);
+    int c = getopt_long(argc, argv, shortopts.c_str(), modern ? kLongOptions100 : kLongOptions72, nullptr);
     if (c == -1) break;
     switch (c) {
       case '?':
-        if (modern)
-          usage_error(program, "check", "");
-        else
-          usage_error(program, "check", "unrecognized option '" + std::string(argv[optind - 1]) + "'");
-        return std::nullopt;
       case ':':
-        usage_error(program, "check", "missing argument for option '" + std::string(argv[optind - 1]) + "'");
+        getopt_args.report_failure(c);
         return std::nullopt;
       case 'h':
         // instar prints its own usage rather than qemu-img's (docs/divergences.md#help-text).

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "cli/chain/chain_session.h"
+#include "cli/getopt_args.h"
 #include "cli/object_option.h"
 #include "cli/size_option.h"
 #include "core/ops/convert_record.h"
@@ -39,13 +40,9 @@ struct ConvertOptions {
 
 std::optional<ConvertOptions> parse_options(const Program& program, const std::vector<std::string>& args,
                                             int& status) {
-  bool modern = program.profile.getopt_messages();
-  std::string argv0 = modern ? program.argv0 + " convert" : program.argv0;
-  std::vector<std::string> storage{argv0};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  GetoptArgs getopt_args(program, "convert", args);
+  bool modern = getopt_args.modern();
+  char** argv = getopt_args.argv();
   static const struct option kLongOptions[] = {
       {"help", no_argument, nullptr, 'h'},
       {"object", required_argument, nullptr, kOptObject},
@@ -59,24 +56,16 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
       {nullptr, 0, nullptr, 0},
   };
   ConvertOptions o;
-  optind = 0;
-  opterr = modern ? 1 : 0;
-  const char* shortopts = modern ? "hf:O:B:Cco:l:S:pt:T:qnm:WUr:" : ":hf:O:B:Cco:l:S:pt:T:qnm:WUr:";
-  int argc = static_cast<int>(storage.size());
+  const std::string shortopts = getopt_args.shortopts("hf:O:B:Cco:l:S:pt:T:qnm:WUr:");
+  int argc = getopt_args.argc();
   status = 1;
   for (;;) {
-    int c = getopt_long(argc, argv.data(), shortopts, kLongOptions, nullptr);
+    int c = getopt_long(argc, argv, shortopts.c_str(), kLongOptions, nullptr);
     if (c == -1) break;
     switch (c) {
       case '?':
-        if (modern) {
-          usage_error(program, "convert", "");
-        } else {
-          usage_error(program, "convert", "unrecognized option '" + std::string(argv[optind - 1]) + "'");
-        }
-        return std::nullopt;
       case ':':
-        usage_error(program, "convert", "missing argument for option '" + std::string(argv[optind - 1]) + "'");
+        getopt_args.report_failure(c);
         return std::nullopt;
       case 'h':
         // instar prints its own usage rather than qemu-img's (docs/divergences.md#help-text).

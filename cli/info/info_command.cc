@@ -13,6 +13,7 @@
 #include "cli/info/image_report.h"
 #include "cli/info/info_render.h"
 #include "cli/io/open_image.h"
+#include "cli/getopt_args.h"
 #include "cli/object_option.h"
 #include "cli/sandbox/sandbox.h"
 
@@ -33,14 +34,9 @@ struct InfoOptions {
 // Returns nullopt after printing the error; `status` is the exit status then.
 std::optional<InfoOptions> parse_options(const Program& program, const std::vector<std::string>& args,
                                          int& status) {
-  bool modern = program.profile.getopt_messages();
-  // 9.2+ names the program "<argv0> info" in getopt's own messages.
-  std::string argv0 = modern ? program.argv0 + " info" : program.argv0;
-  std::vector<std::string> storage{argv0};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  GetoptArgs getopt_args(program, "info", args);
+  bool modern = getopt_args.modern();
+  char** argv = getopt_args.argv();
   static const struct option kLongOptions[] = {
       {"help", no_argument, nullptr, 'h'},
       {"format", required_argument, nullptr, 'f'},
@@ -52,24 +48,16 @@ std::optional<InfoOptions> parse_options(const Program& program, const std::vect
       {nullptr, 0, nullptr, 0},
   };
   InfoOptions opts;
-  optind = 0;
-  opterr = modern ? 1 : 0;
-  const char* shortopts = modern ? "hf:bU" : ":f:hU";
-  int argc = static_cast<int>(storage.size());
+  const std::string shortopts = getopt_args.shortopts("hf:bU", "f:hU");
+  int argc = getopt_args.argc();
   status = 1;
   for (;;) {
-    int c = getopt_long(argc, argv.data(), shortopts, kLongOptions, nullptr);
+    int c = getopt_long(argc, argv, shortopts.c_str(), kLongOptions, nullptr);
     if (c == -1) break;
     switch (c) {
       case '?':
-        if (modern) {
-          usage_error(program, "info", "");
-        } else {
-          usage_error(program, "info", "unrecognized option '" + std::string(argv[optind - 1]) + "'");
-        }
-        return std::nullopt;
       case ':':
-        usage_error(program, "info", "missing argument for option '" + std::string(argv[optind - 1]) + "'");
+        getopt_args.report_failure(c);
         return std::nullopt;
       case 'h':
         // instar prints its own usage rather than qemu-img's (docs/divergences.md#help-text).

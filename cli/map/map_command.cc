@@ -9,6 +9,7 @@
 
 #include "cli/chain/chain_session.h"
 #include "cli/map/map_render.h"
+#include "cli/getopt_args.h"
 #include "cli/object_option.h"
 #include "cli/size_option.h"
 #include "core/ops/info_record.h"
@@ -31,13 +32,9 @@ struct MapOptions {
 
 std::optional<MapOptions> parse_options(const Program& program, const std::vector<std::string>& args,
                                         int& status) {
-  bool modern = program.profile.getopt_messages();
-  std::string argv0 = modern ? program.argv0 + " map" : program.argv0;
-  std::vector<std::string> storage{argv0};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  GetoptArgs getopt_args(program, "map", args);
+  bool modern = getopt_args.modern();
+  char** argv = getopt_args.argv();
   static const struct option kLongOptions[] = {
       {"help", no_argument, nullptr, 'h'},
       {"format", required_argument, nullptr, 'f'},
@@ -51,24 +48,16 @@ std::optional<MapOptions> parse_options(const Program& program, const std::vecto
   };
   MapOptions opts;
   std::optional<std::string> output;
-  optind = 0;
-  opterr = modern ? 1 : 0;
-  const char* shortopts = modern ? "hf:U" : ":f:hU";
-  int argc = static_cast<int>(storage.size());
+  const std::string shortopts = getopt_args.shortopts("hf:U");
+  int argc = getopt_args.argc();
   status = 1;
   for (;;) {
-    int c = getopt_long(argc, argv.data(), shortopts, kLongOptions, nullptr);
+    int c = getopt_long(argc, argv, shortopts.c_str(), kLongOptions, nullptr);
     if (c == -1) break;
     switch (c) {
       case '?':
-        if (modern) {
-          usage_error(program, "map", "");
-        } else {
-          usage_error(program, "map", "unrecognized option '" + std::string(argv[optind - 1]) + "'");
-        }
-        return std::nullopt;
       case ':':
-        usage_error(program, "map", "missing argument for option '" + std::string(argv[optind - 1]) + "'");
+        getopt_args.report_failure(c);
         return std::nullopt;
       case 'h':
         // instar prints its own usage rather than qemu-img's (docs/divergences.md#help-text).
