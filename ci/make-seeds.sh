@@ -703,3 +703,57 @@ lengths = [len(d) for d in seeds.values()]
 print("make-seeds: %-15s %3d seeds, %7d bytes, largest %6d" % ("map", len(lengths), sum(lengths), max(lengths)))
 PY
 rm -rf "$map_work"
+
+# compare: pairs of small whole images (raw and qcow2 with the same content, one changed sector, different
+# sizes, zero and unallocated clusters, compressed clusters, an overlay naming a backing file) behind
+# compare_fuzzer.cc's selector byte and the u32 that cuts the rest into the two images.
+compare_work=$(mktemp -d)
+(
+  cd "$compare_work"
+  truncate -s 64k a.raw && io -f raw -c "write -P 0x11 4k 8k" a.raw
+  cp a.raw b.raw && printf '\x01' | dd of=b.raw bs=1 seek=9000 conv=notrunc status=none
+  truncate -s 96k long.raw && io -f raw -c "write -P 0x11 4k 8k" long.raw
+  "$qemu_img" convert -O qcow2 -o cluster_size=4k a.raw a.qcow2
+  "$qemu_img" convert -c -O qcow2 -o cluster_size=4k a.raw c.qcow2
+  create -f qcow2 -o cluster_size=4k z.qcow2 64k && io -c "write -z 16k 4k" -c "write -P 0 20k 4k" z.qcow2
+  create -f qcow2 -o cluster_size=4k e.qcow2 64k
+  create -f qcow2 -o cluster_size=4k -b a.qcow2 -F qcow2 overlay.qcow2 && io -c "write -P 0x11 4k 4k" overlay.qcow2
+)
+python3 - "$compare_work" "$top/corpora/seeds/compare" <<'PY'
+import os
+import shutil
+import struct
+import sys
+
+work, out_dir = sys.argv[1], sys.argv[2]
+def read(name):
+    with open(os.path.join(work, name), "rb") as f:
+        return f.read()
+# selector bits: 0 qemu 10.0, 1 -s, 2 -f qcow2, 3 -F qcow2, 4 sparse, 5 same bytes twice, 6 zeros as backing
+def pair(selector, first, second):
+    a, b = read(first), read(second)
+    return bytes([selector]) + struct.pack("<I", len(a)) + a + b
+seeds = {
+    "raw-same": pair(0x00, "a.raw", "a.raw"),
+    "raw-changed": pair(0x11, "a.raw", "b.raw"),
+    "raw-longer-strict": pair(0x03, "a.raw", "long.raw"),
+    "raw-longer": pair(0x10, "long.raw", "a.raw"),
+    "qcow2-raw": pair(0x04, "a.qcow2", "a.raw"),
+    "qcow2-raw-strict": pair(0x13, "a.qcow2", "b.raw"),
+    "compressed-raw": pair(0x01, "c.qcow2", "a.raw"),
+    "zero-empty-strict": pair(0x0e, "z.qcow2", "e.qcow2"),
+    "zero-empty": pair(0x0c, "z.qcow2", "e.qcow2"),
+    "overlay-base": pair(0x08, "a.raw", "overlay.qcow2"),
+    "overlay-zeros": pair(0x48, "a.raw", "overlay.qcow2"),
+    "overlay-self": pair(0x20, "overlay.qcow2", "a.raw"),
+}
+shutil.rmtree(out_dir, ignore_errors=True)
+os.makedirs(out_dir)
+for name, blob in sorted(seeds.items()):
+    assert len(blob) < (1 << 20), name
+    with open(os.path.join(out_dir, name), "wb") as f:
+        f.write(blob)
+lengths = [len(d) for d in seeds.values()]
+print("make-seeds: %-15s %3d seeds, %7d bytes, largest %6d" % ("compare", len(lengths), sum(lengths), max(lengths)))
+PY
+rm -rf "$compare_work"

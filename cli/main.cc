@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "cli/check/check_command.h"
+#include "cli/compare/compare_command.h"
 #include "cli/info/info_command.h"
 #include "cli/convert/convert_command.h"
+#include "cli/dd/dd_command.h"
 #include "cli/map/map_command.h"
 #include "cli/measure/measure_command.h"
 #include "cli/program.h"
@@ -33,8 +35,8 @@ bool parse_limit(const std::optional<std::string>& text, long low, long high, co
 }
 
 // qemu-img subcommands instar does not implement yet: a clear refusal, never a wrong answer.
-const char* const kPendingCommands[] = {"amend", "bench",  "bitmap", "commit", "compare",
-                                        "create", "dd",     "rebase", "resize", "snapshot"};
+const char* const kPendingCommands[] = {"amend", "bench",  "bitmap", "commit",
+                                        "create",     "rebase", "resize", "snapshot"};
 
 }  // namespace
 
@@ -98,7 +100,9 @@ int main(int argc, char** argv) {
   if (command == "check") return check_command(program, rest);
   if (command == "map") return map_command(program, rest);
   if (command == "convert") return convert_command(program, rest);
+  if (command == "dd") return dd_command(program, rest);
   if (command == "measure") return measure_command(program, rest);
+  if (command == "compare") return compare_command(program, rest);
   if (command == "--version" || command == "-V") {
     std::printf("instar version 0.1.0 (output profile: qemu-img %s)\n", program.profile.name().c_str());
     return 0;

@@ -93,6 +93,10 @@ std::optional<std::string> record_error_message(const RecordField& root) {
   auto message = root.string_of(kTagErrorMessage);
   if (!message) return std::nullopt;
   std::string text = *message;
+  // An error inside the n-th backing file: qemu nests "Could not open backing file: " n times.
+  uint64_t depth = root.u64_of(kTagErrorBackingDepth).value_or(0);
+  std::string prefix;
+  for (uint64_t i = 0; i < depth && i < 16; i++) prefix += "Could not open backing file: ";
   if (auto d = root.u64_of(kTagErrorDetail)) {
     size_t from = 0;
     for (uint64_t n : {*d, root.u64_of(kTagErrorDetail2).value_or(0)}) {
@@ -103,7 +107,7 @@ std::optional<std::string> record_error_message(const RecordField& root) {
       from = at + number.size();
     }
   }
-  return text;
+  return prefix + text;
 }
 
 }  // namespace instar::cli

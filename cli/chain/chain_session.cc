@@ -129,18 +129,26 @@ std::optional<OpenedImage> create_output(const OutputSpec& spec, uint64_t size, 
 
 std::optional<ChainSession> run_chain_session(const Program& program, Request request,
                                               const std::string& filename,
-                                              const std::optional<OutputSpec>& output) {
+                                              const std::optional<OutputSpec>& output,
+                                              const std::optional<SecondImage>& second) {
   auto fail = [&](const std::string& why) -> std::optional<ChainSession> {
     report_error(program, "Could not open '" + filename + "': " + why);
     return std::nullopt;
   };
+  // A device of the second image's chain fails in that image's name.
   ChainSession session;
+  std::vector<size_t> top_of{0};  // the top-level device each device's chain starts at
+  auto fail_in = [&](size_t top, const std::string& why) -> std::optional<ChainSession> {
+    report_error(program, "Could not open '" + session.names[top] + "': " + why);
+    return std::nullopt;
+  };
   std::string error;
   auto image = open_image_readonly(filename, error);
   if (!image) return fail(error);
   std::vector<std::string> dirs = extra_allowed_directories();
   dirs.push_back(real_directory_of(filename));
   std::set<std::pair<uint64_t, uint64_t>> seen{{image->dev, image->ino}};
+  std::vector<std::set<std::pair<uint64_t, uint64_t>>> seen_in(1, seen);  // per top-level device
   session.files.push_back(std::move(*image));
   session.names.push_back(filename);
   std::vector<size_t> depth_of{0};  // backing depth of each device's layer
@@ -167,17 +175,21 @@ std::optional<ChainSession> run_chain_session(const Program& program, Request re
       if (!output->skip_create) {
         struct stat st;
         if (stat(output->path.c_str(), &st) == 0 && seen.count({st.st_dev, st.st_ino})) {
-          report_error(program, "instar: the output '" + output->path + "' is one of the input files");
+          report_error(program, "the output '" + output->path + "' is one of the input files");
           return std::nullopt;
         }
       }
       auto file = create_output(*output, *size, error);
       if (!file) {
-        report_error(program, output->path + ": error while converting raw: " + error);
+        if (output->skip_create) {
+          report_error(program, "Could not open '" + output->path + "': " + error);  // qemu's -n open
+        } else {
+          report_error(program, output->path + ": " + output->create_context + ": " + error);
+        }
         return std::nullopt;
       }
       if (seen.count({file->dev, file->ino})) {
-        report_error(program, "instar: the output '" + output->path + "' is one of the input files");
+        report_error(program, "the output '" + output->path + "' is one of the input files");
         return std::nullopt;
       }
       size_t slot = session.files.size() - 1;
@@ -186,6 +198,32 @@ std::optional<ChainSession> run_chain_session(const Program& program, Request re
       session.files.push_back(std::move(*file));
       session.names.push_back(output->path);
       depth_of.push_back(0);
+      top_of.push_back(0);
+      continue;
+    }
+    if (role && *role == static_cast<uint64_t>(DeviceRole::second_image)) {
+      if (!second || top_of.size() != session.files.size() || session.files.size() > kMaxAttached)
+        return fail("sandbox: malformed second image request in the result record");
+      if (!second->refusal.empty()) {
+        report_error(program, "Could not open '" + second->path + "': " + second->refusal);
+        return std::nullopt;
+      }
+      auto file = open_image_readonly(second->path, error);
+      if (!file) {
+        report_error(program, "Could not open '" + second->path + "': " + error);
+        return std::nullopt;
+      }
+      size_t number = session.files.size();
+      request.attached[number - 1].role = DeviceRole::second_image;
+      request.attached[number - 1].parent = 0;
+      dirs.push_back(real_directory_of(second->path));
+      seen.insert({file->dev, file->ino});
+      seen_in.resize(number + 1);
+      seen_in[number].insert({file->dev, file->ino});
+      session.files.push_back(std::move(*file));
+      session.names.push_back(second->path);
+      depth_of.push_back(0);
+      top_of.push_back(number);
       continue;
     }
     if (!role || !parent || !name || *parent >= session.files.size() ||
@@ -194,23 +232,27 @@ std::optional<ChainSession> run_chain_session(const Program& program, Request re
     if (session.files.size() > kMaxAttached) return fail("instar: too many files in the chain");
     bool backing = *role == static_cast<uint64_t>(DeviceRole::backing);
     size_t depth = depth_of[*parent] + (backing ? 1 : 0);
-    if (depth > kMaxBackingDepth) return fail("Backing chain is deeper than 16 files (instar's limit)");
+    size_t top = *parent < top_of.size() ? top_of[*parent] : 0;
+    if (depth > kMaxBackingDepth) return fail_in(top, "Backing chain is deeper than 16 files (instar's limit)");
     std::string path = combine_backing_path(session.names[*parent], *name);
     std::string prefix = backing ? "Could not open backing file: " : "";
     if (!allowed(path, dirs))
-      return fail(prefix + "'" + path +
+      return fail_in(top, prefix + "'" + path +
                   "' is outside the directories instar may open (the image's directory and "
                   "INSTAR_ALLOW_PATHS; docs/sandbox.md)");
     auto file = open_image_readonly(path, error);
-    if (!file) return fail(prefix + error);
-    if (!seen.insert({file->dev, file->ino}).second)
-      return fail(prefix + "Backing file '" + path + "' creates an infinite loop");
+    if (!file) return fail_in(top, prefix + error);
+    seen.insert({file->dev, file->ino});
+    if (seen_in.size() <= top) seen_in.resize(top + 1);
+    if (!seen_in[top].insert({file->dev, file->ino}).second)
+      return fail_in(top, prefix + "Backing file '" + path + "' creates an infinite loop");
     size_t slot = session.files.size() - 1;  // request.attached index
     request.attached[slot].role = backing ? DeviceRole::backing : DeviceRole::data_file;
     request.attached[slot].parent = static_cast<uint8_t>(*parent);
     session.files.push_back(std::move(*file));
     session.names.push_back(path);
     depth_of.push_back(depth);
+    top_of.push_back(top);
   }
 }
 

@@ -28,13 +28,27 @@ struct ChainSession {
 struct OutputSpec {
   std::string path;
   bool skip_create = false;
+  // What qemu-img says before a creation error: "<path>: <context>: <error>".
+  std::string create_context = "error while converting raw";
 };
 
 // Opens `filename` and runs `request` to completion. On failure prints qemu's
 // "Could not open '<filename>': ..." line (or the output's error) and returns nullopt.
+// compare's second top-level image; `refusal`, when set, is the error its open
+// ends with once core asks for it (an unknown -F driver: qemu-img looks the
+// driver up only when it opens the second image).
+struct SecondImage {
+  std::string path;
+  std::string refusal;
+};
+
+// `second` (compare) is the second top-level image: opened when core asks for
+// it (DeviceRole::second_image), after the first chain; its own backing and
+// data files are resolved against its name and checked for loops on their own.
 std::optional<ChainSession> run_chain_session(const Program& program, Request request,
                                               const std::string& filename,
-                                              const std::optional<OutputSpec>& output = std::nullopt);
+                                              const std::optional<OutputSpec>& output = std::nullopt,
+                                              const std::optional<SecondImage>& second = std::nullopt);
 
 // The name qemu gives the device numbered `number`, or "" if unknown.
 std::string device_name(const ChainSession& session, uint64_t number);

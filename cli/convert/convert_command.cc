@@ -33,6 +33,8 @@ struct ConvertOptions {
   int64_t min_sparse = 4096;
   bool progress = false, quiet = false, skip_create = false, compress = false, target_is_zero = false;
   bool image_opts = false, target_image_opts = false, copy_range = false, explicit_sparse = false;
+  bool salvage = false, bitmaps = false, skip_broken_bitmaps = false;
+  std::optional<std::string> backing_format;
   std::optional<std::string> options, backing, snapshot;
   std::vector<std::string> sources;
   std::string target;
@@ -56,7 +58,7 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
       {nullptr, 0, nullptr, 0},
   };
   ConvertOptions o;
-  const std::string shortopts = getopt_args.shortopts("hf:O:B:Cco:l:S:pt:T:qnm:WUr:");
+  const std::string shortopts = getopt_args.shortopts("hf:O:B:CcF:o:l:S:pt:T:qnm:WUr:");
   int argc = getopt_args.argc();
   status = 1;
   for (;;) {
@@ -84,6 +86,9 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
         break;
       case 'B':
         o.backing = optarg;
+        break;
+      case 'F':
+        o.backing_format = optarg;
         break;
       case 'C':
         o.copy_range = true;
@@ -127,10 +132,15 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
         char* end = nullptr;
         errno = 0;
         long n = std::strtol(optarg, &end, 0);
-        if (errno != 0 || end == optarg || *end != '\0' || n < 1 || n > kMaxCoroutines) {
-          report_error(program, modern || program.profile.major >= 8
-                                    ? "Invalid number of coroutines specified. Must be between 1 and 16."
-                                    : "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
+        bool number = errno == 0 && end != optarg && *end == '\0';
+        if (!number || n < 1 || n > kMaxCoroutines) {
+          if (program.profile.major < 8) {
+            report_error(program, "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
+          } else if (!number) {
+            report_error(program, "Invalid number of coroutines specified: '" + std::string(optarg) + "'.");
+          } else {
+            report_error(program, "Invalid number of coroutines specified. Must be between 1 and 16.");
+          }
           return std::nullopt;
         }
         break;
@@ -154,14 +164,27 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
         o.target_is_zero = true;
         break;
       case kOptSalvage:
+        o.salvage = true;
+        break;
       case kOptBitmaps:
+        o.bitmaps = true;
+        break;
       case kOptSkipBrokenBitmaps:
+        o.skip_broken_bitmaps = true;
         break;
       default:
         return std::nullopt;
     }
   }
   if (o.quiet) o.progress = false;
+  if (o.skip_broken_bitmaps && !o.bitmaps) {
+    report_error(program, "Use of --skip-broken-bitmaps requires --bitmaps");
+    return std::nullopt;
+  }
+  if (o.salvage && o.copy_range) {
+    report_error(program, "Cannot use copy offloading in salvaging mode");
+    return std::nullopt;
+  }
   if (o.target_is_zero && !o.skip_create) {
     report_error(program, "--target-is-zero requires use of -n flag");
     return std::nullopt;
@@ -189,7 +212,10 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   };
   if (opts->image_opts || opts->target_image_opts) return refuse("--image-opts");
   if (opts->sources.size() != 1) return refuse("converting several source images");
-  if (opts->out_format != "raw") return refuse("-O " + opts->out_format);
+  ImageFormat out_driver;
+  bool known_format = image_format_from_name(opts->out_format.c_str(), out_driver) || opts->out_format == "luks";
+  if (known_format && opts->out_format != "raw") return refuse("-O " + opts->out_format);
+  if (opts->copy_range) return refuse("-C (copy offloading changes where the target has holes)");
   if (opts->backing) return refuse("-B");
   if (opts->snapshot) return refuse("-l");
   if (opts->options) return refuse("-o");
@@ -212,14 +238,31 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   request.convert.min_sparse = static_cast<uint64_t>(opts->min_sparse);
   request.convert.skip_create = opts->skip_create;
   request.convert.target_is_zero = opts->target_is_zero;
-  if (opts->compress) {
-    // qemu opens the source first, then finds that raw cannot compress.
+  // Checks qemu makes of the target once the source opened.
+  std::optional<std::string> after_open;
+  if (!known_format) {
+    after_open = "Unknown file format '" + opts->out_format + "'";
+  } else if (opts->compress) {
+    after_open = "Compression not supported for this file format";
+  } else if (opts->backing_format) {
+    after_open = "Backing file format not supported for file format 'raw'";
+  }
+  if (after_open) {
+    // qemu opens the source first, then refuses the target.
     Request probe = request;
     probe.operation = Operation::map;
     probe.map.has_max_length = true;
     probe.map.max_length = 0;
     if (!run_chain_session(program, probe, source)) return 1;
-    report_error(program, "Compression not supported for this file format");
+    report_error(program, *after_open);
+    return 1;
+  }
+  if (opts->bitmaps) {
+    // qemu creates the target, then finds raw cannot hold bitmaps.
+    Request create = request;
+    create.convert.create_only = true;
+    if (!run_chain_session(program, create, source, OutputSpec{opts->target, opts->skip_create})) return 1;
+    report_error(program, "Format driver 'raw' does not support bitmaps");
     return 1;
   }
   auto session = run_chain_session(program, request, source, OutputSpec{opts->target, opts->skip_create});

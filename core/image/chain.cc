@@ -34,13 +34,23 @@ BlockDevice* device_number(const Devices& devices, uint8_t number) {
 }
 
 Result<ChainOpen> open_chain(const Request& request, const Devices& devices, Arena& scratch, Chain& chain) {
-  if (devices.image == nullptr) return make_error(Errc::invalid, "no image device attached");
+  ChainTop top;
+  top.number = 0;
+  top.format_given = request.format_given;
+  top.format = request.format;
+  top.name_tail = request.name_tail;
+  return open_chain_at(request, devices, scratch, chain, top);
+}
+
+Result<ChainOpen> open_chain_at(const Request& request, const Devices& devices, Arena& scratch, Chain& chain,
+                                const ChainTop& top) {
+  if (device_number(devices, top.number) == nullptr) return make_error(Errc::invalid, "no image device attached");
   qcow2::QemuRules rules{request.qemu_major >= 10};
   ProbeOrder order = request.qemu_major >= 8 ? ProbeOrder::qemu_10_0 : ProbeOrder::qemu_7_2;
-  uint8_t number = 0;
-  bool format_known = request.format_given;
-  ImageFormat format = request.format;
-  const char* name_tail = request.name_tail;
+  uint8_t number = top.number;
+  bool format_known = top.format_given;
+  ImageFormat format = top.format;
+  const char* name_tail = top.name_tail;
   ChainOpen result;
   for (size_t depth = 0;; depth++) {
     if (depth >= kMaxChainLength) return make_error(Errc::too_large, "Backing chain is too long");

@@ -39,6 +39,18 @@ struct ChainOpen {
 // below it. `chain` must outlive its use; its layers point into `scratch`.
 Result<ChainOpen> open_chain(const Request& request, const Devices& devices, Arena& scratch, Chain& chain);
 
+// The top of a chain: its device number, its format if given (else probed)
+// and the tail of its name for the probe. open_chain uses device 0 and the
+// request's format; compare opens its second image with its own.
+struct ChainTop {
+  uint8_t number = 0;
+  bool format_given = false;
+  ImageFormat format = ImageFormat::raw;
+  const char* name_tail = "";
+};
+Result<ChainOpen> open_chain_at(const Request& request, const Devices& devices, Arena& scratch, Chain& chain,
+                                const ChainTop& top);
+
 // The device numbered `number` (0: the image, n: attached[n - 1]), or null.
 BlockDevice* device_number(const Devices& devices, uint8_t number);
 

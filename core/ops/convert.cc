@@ -81,6 +81,19 @@ uint64_t pow2floor(uint64_t v) {
   return v == 0 ? 0 : p;
 }
 
+// Writes `length` zero bytes (allocating them) through a zeroed scratch buffer.
+Result<void> write_zero_bytes(BlockDevice& output, uint64_t offset, uint64_t length, uint8_t* buffer) {
+  size_t chunk = length < kBufferBytes ? static_cast<size_t>(length) : static_cast<size_t>(kBufferBytes);
+  for (size_t i = 0; i < chunk; i++) buffer[i] = 0;
+  while (length > 0) {
+    size_t n = length < chunk ? static_cast<size_t>(length) : chunk;
+    INSTAR_TRY(output.write(offset, buffer, n));
+    offset += n;
+    length -= n;
+  }
+  return ok();
+}
+
 Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertParams& params, Arena& scratch) {
   uint64_t total = chain.top->size;
   // A new file reads as zeroes; with -S 0 qemu writes zeroes anyway (a fully allocated target).
@@ -96,7 +109,17 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
     INSTAR_TRY_ASSIGN(status, image::chain_status(*chain.top, offset, n));
     n = status.status.length;
     if (n == 0) return make_error(Errc::io, "Input/output error");
+    // qemu-img converts whole sectors: a status ending inside a sector (a raw
+    // file's partial last sector) extends to the sector's end.
+    n = (offset + n + kSector - 1) / kSector * kSector - offset;
+    if (n > total - offset) n = total - offset;
     bool data = (status.status.flags & image::kData) && !(status.status.flags & image::kZero);
+    if (!data && min_sectors == 0) {
+      // -S 0: a fully allocated target; zeroes are written, not left as holes.
+      INSTAR_TRY(write_zero_bytes(output, offset, n, buffer));
+      offset += n;
+      continue;
+    }
     if (!data) {
       if (!zero_init) INSTAR_TRY(output.write_zeroes(offset, n, unmap));
       offset += n;
@@ -153,6 +176,7 @@ void run_convert(const Request& request, const Devices& devices, Arena& scratch,
     return;
   }
   out.put_u64(kConvertVirtualSize, total);
+  if (request.convert.create_only) return;
   auto written = copy(chain, *output, request.convert, scratch);
   if (written.is_error()) {
     write_error(out, written.error());

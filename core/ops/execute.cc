@@ -2,7 +2,9 @@
 #include "core/ops/execute.h"
 
 #include "core/ops/check.h"
+#include "core/ops/compare.h"
 #include "core/ops/convert.h"
+#include "core/ops/dd.h"
 #include "core/ops/info.h"
 #include "core/ops/map.h"
 #include "core/ops/measure.h"
@@ -23,6 +25,8 @@ Result<void> execute(const Request& request, const Devices& devices, Arena& scra
       break;
     case Operation::check: run_check(request, devices, scratch, out); break;
     case Operation::measure: run_measure(request, devices, scratch, out); break;
+    case Operation::dd: run_dd(request, devices, scratch, out); break;
+    case Operation::compare: run_compare(request, devices, scratch, out); break;
     default:
       write_error(out, make_error(Errc::unsupported, "operation not supported"));
       break;

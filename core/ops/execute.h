@@ -18,7 +18,8 @@ namespace instar {
 // (a backing file, an external data file) or when the operation has an output.
 inline constexpr size_t kMaxAttached = 24;
 
-enum class DeviceRole : uint8_t { none = 0, backing = 1, data_file = 2, output = 3 };
+// second_image: compare's second top-level image, requested by core once the first chain opened.
+enum class DeviceRole : uint8_t { none = 0, backing = 1, data_file = 2, output = 3, second_image = 4 };
 
 struct AttachedDevice {
   DeviceRole role = DeviceRole::none;
@@ -37,6 +38,20 @@ struct ConvertParams {
   uint64_t min_sparse = 4096;  // -S in bytes; 0 writes every byte
   bool skip_create = false;    // -n: the output exists and is not known to read as zeroes
   bool target_is_zero = false; // --target-is-zero
+  bool create_only = false;    // create the output, copy nothing (qemu fails later, e.g. --bitmaps)
+};
+
+// `compare`: the second image is attached with DeviceRole::second_image.
+struct CompareParams {
+  bool strict = false;  // -s
+};
+
+// `dd`: the operands (bs=, count=, skip=); the output is attached with DeviceRole::output.
+struct DdParams {
+  uint64_t block_size = 512;  // 1..INT_MAX
+  uint64_t count = 0;         // blocks, 0..INT64_MAX
+  bool has_count = false;
+  uint64_t skip = 0;          // blocks, 0..INT64_MAX
 };
 
 struct Request {
@@ -52,6 +67,12 @@ struct Request {
   AttachedDevice attached[kMaxAttached] = {};
   MapParams map;
   ConvertParams convert;
+  DdParams dd;
+  CompareParams compare;
+  // compare's second image (-F, its name's tail for the dmg probe).
+  bool format2_given = false;
+  ImageFormat format2 = ImageFormat::raw;
+  char name_tail2[32] = {};
 };
 
 struct Devices {

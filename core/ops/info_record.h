@@ -17,6 +17,7 @@ enum CommonTag : uint16_t {
   kTagErrorDetail2 = 3,
   kTagErrorCode = 4,
   kTagWarning = 5,  // a line qemu prints to stderr while succeeding
+  kTagErrorBackingDepth = 6,  // the error is in the n-th backing file: qemu prefixes it n times
   // The open stopped: the host must attach this device and run the request again.
   kTagNeedDevice = 10,  // group
   kTagNeedRole = 11,    // DeviceRole

@@ -48,6 +48,7 @@ bool open_chain_or_report(const Request& request, const Devices& devices, Arena&
   auto opened = image::open_chain(request, devices, scratch, chain);
   if (opened.is_error()) {
     write_error(out, opened.error());
+    if (chain.length > 1) out.put_u64(kTagErrorBackingDepth, chain.length - 1);
     return false;
   }
   if (!opened.value().complete) {

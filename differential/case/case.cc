@@ -18,6 +18,8 @@ using Json = nlohmann::ordered_json;
 // Setup `run` steps may start only these programs, taken from the profile replayed.
 constexpr std::string_view kRunnablePrograms[] = {"qemu-img", "qemu-io"};
 constexpr uint64_t kMaxAttempts = 100;
+// An operation's `inspect` commands only look at the files the run left.
+constexpr std::string_view kInspectSubcommands[] = {"map", "info", "compare"};
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) {
   throw CaseError(where.empty() ? what : where + ": " + what);
@@ -195,12 +197,28 @@ SetupStep parse_step(const Json& value, const std::string& where) {
 
 Operation parse_operation(const Json& value, const std::string& where) {
   require_object(value, where);
-  require_only_keys(value, where, {"args", "writes", "expect"});
+  require_only_keys(value, where, {"args", "writes", "inspect", "expect"});
   Operation op;
   op.args = read_string_array(require_key(value, where, "args"), join_where(where, "args"));
   if (op.args.empty()) fail(join_where(where, "args"), "needs at least a qemu-img subcommand");
   if (auto it = value.find("writes"); it != value.end())
     op.writes = read_bool(*it, join_where(where, "writes"));
+  if (auto it = value.find("inspect"); it != value.end()) {
+    std::string w = join_where(where, "inspect");
+    if (!it->is_array() || it->empty()) fail(w, "expected a non-empty array of qemu-img argument arrays");
+    for (size_t i = 0; i < it->size(); i++) {
+      std::string iw = index_where(w, i);
+      std::vector<std::string> argv = read_string_array((*it)[i], iw);
+      if (argv.empty()) fail(iw, "needs a qemu-img subcommand");
+      if (std::find(std::begin(kInspectSubcommands), std::end(kInspectSubcommands), argv.front()) ==
+          std::end(kInspectSubcommands)) {
+        fail(index_where(iw, 0),
+             "\"" + argv.front() +
+                 "\" may not inspect; an inspection runs only qemu-img map, info or compare");
+      }
+      op.inspect.push_back(std::move(argv));
+    }
+  }
   if (auto it = value.find("expect"); it != value.end()) {
     std::string w = join_where(where, "expect");
     require_object(*it, w);
@@ -436,6 +454,7 @@ std::string serialise_case(const Case& c) {
     Json o = Json::object();
     o["args"] = op.args;
     if (op.writes) o["writes"] = true;
+    if (!op.inspect.empty()) o["inspect"] = op.inspect;
     if (!op.expect.empty()) {
       Json expect = Json::object();
       for (const Expectation& e : op.expect)

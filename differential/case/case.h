@@ -60,6 +60,10 @@ struct Operation {
   std::vector<std::string> args;    // qemu-img's arguments, without argv[0]
   bool writes = false;              // false: the subject must leave every file untouched
   std::vector<Expectation> expect;  // recorded reference behaviour, one per profile
+  // Read-only qemu-img commands (arguments without argv[0]) run with the profile's reference
+  // qemu-img after each side's run, on the files that side left; their exit status, stdout and
+  // stderr are compared between the two sides (e.g. `map -f raw out.raw` after a convert).
+  std::vector<std::vector<std::string>> inspect;
   const Expectation* expectation_for(std::string_view profile) const;
 };
 

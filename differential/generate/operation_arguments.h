@@ -12,5 +12,8 @@ std::vector<std::string> info_arguments(Rng& rng, const ImageSet& images);
 std::vector<std::string> check_arguments(Rng& rng, const ImageSet& images);
 std::vector<std::string> measure_arguments(Rng& rng, const ImageSet& images);
 std::vector<std::string> map_arguments(Rng& rng, const ImageSet& images);
+std::vector<std::string> compare_arguments(Rng& rng, const ImageSet& images);
+std::vector<std::string> convert_arguments(Rng& rng, const ImageSet& images);
+std::vector<std::string> dd_arguments(Rng& rng, const ImageSet& images);
 
 }  // namespace instar::diff

@@ -11,6 +11,9 @@ const std::vector<OperationKind>& operation_registry() {
       {"check", false, check_arguments},
       {"measure", false, measure_arguments},
       {"map", false, map_arguments},
+      {"compare", false, compare_arguments},
+      {"convert", true, convert_arguments},
+      {"dd", true, dd_arguments},
   };
   return registry;
 }

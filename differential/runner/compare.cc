@@ -1,6 +1,8 @@
 // compare.cc: compare what the reference and the subject did, field by field, byte for byte.
 #include "differential/runner/compare.h"
 
+#include <algorithm>
+
 #include "differential/runner/line_diff.h"
 
 namespace instar::diff {
@@ -18,6 +20,31 @@ void compare_stream(Field field, const std::string& reference, const std::string
       field,
       name + " differs" + truncation_note(ref.process, "reference") + truncation_note(sub.process, "subject"),
       unified_line_diff(reference, subject, "reference " + name, "subject " + name)});
+}
+
+void compare_inspections(const RunCapture& reference, const RunCapture& subject, std::vector<Mismatch>& out) {
+  size_t count = std::min(reference.inspections.size(), subject.inspections.size());
+  for (size_t i = 0; i < count; i++) {
+    const ProcessResult& a = reference.inspections[i].process;
+    const ProcessResult& b = subject.inspections[i].process;
+    std::string what = "inspection #" + std::to_string(i + 1) + " (qemu-img";
+    for (const std::string& arg : reference.inspections[i].args) what += " " + arg;
+    what += ") of the files left";
+    if (a.ending != b.ending || a.code != b.code) {
+      out.push_back(Mismatch{
+          Field::files,
+          what + ": exit status differs: reference " + describe_ending(a) + ", subject " + describe_ending(b),
+          ""});
+    }
+    if (a.out != b.out) {
+      out.push_back(Mismatch{Field::files, what + ": stdout differs",
+                             unified_line_diff(a.out, b.out, "reference inspection", "subject inspection")});
+    }
+    if (a.err != b.err) {
+      out.push_back(Mismatch{Field::files, what + ": stderr differs",
+                             unified_line_diff(a.err, b.err, "reference inspection", "subject inspection")});
+    }
+  }
 }
 
 }  // namespace
@@ -59,6 +86,7 @@ std::vector<Mismatch> compare_runs(const std::vector<Field>& fields, const RunCa
       }
     }
   }
+  compare_inspections(reference, subject, out);
   return out;
 }
 

@@ -10,10 +10,17 @@
 
 namespace instar::diff {
 
+// One of an operation's `inspect` commands, run with the reference qemu-img after one side's run.
+struct Inspection {
+  std::vector<std::string> args;  // without argv[0]
+  ProcessResult process;
+};
+
 // One side's run of an operation: how it ended, what it printed, what it left on disk.
 struct RunCapture {
   ProcessResult process;
   TreeDigest files_after;
+  std::vector<Inspection> inspections;  // empty when the operation has none or no qemu-img ran them
 };
 
 struct Mismatch {
@@ -22,6 +29,8 @@ struct Mismatch {
   std::string detail;   // a unified line diff or a list of files; may be empty
 };
 
+// Inspections are compared (exit status, stdout, stderr) whenever both sides have them, whatever
+// `fields` says; their mismatches are reported as Field::files.
 std::vector<Mismatch> compare_runs(const std::vector<Field>& fields, const RunCapture& reference,
                                    const RunCapture& subject);
 

@@ -21,13 +21,13 @@ struct Layout {
   std::filesystem::path subject;   // <scratch>/bin/qemu-img -> the subject
 };
 
-ProcessResult run_qemu_img(const std::filesystem::path& executable, const Operation& op,
+ProcessResult run_qemu_img(const std::filesystem::path& executable, const std::vector<std::string>& args,
                            const std::vector<std::pair<std::string, std::string>>& env, const Layout& layout,
                            std::chrono::milliseconds timeout) {
   ProcessSpec spec;
   spec.executable = executable;
   spec.argv.push_back("qemu-img");  // as typed by a user; qemu-img 10.0 quotes argv[0] in some messages
-  spec.argv.insert(spec.argv.end(), op.args.begin(), op.args.end());
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.env = env;
   spec.env.emplace_back("PATH", path_with_first(executable.parent_path()));
   spec.cwd = layout.work;
@@ -64,17 +64,28 @@ class WorkDirectory {
   TreeDigest pristine_;
 };
 
+// The operation's inspections, with the reference qemu-img, on the files a run left (after its digest).
+void inspect(const Operation& op, const ReplayConfig& config, const Layout& layout,
+             const std::vector<std::pair<std::string, std::string>>& env, RunCapture& capture) {
+  if (config.tools.qemu_img.empty()) return;  // a recorded replay has no qemu-img to inspect with
+  for (const auto& args : op.inspect)
+    capture.inspections.push_back(
+        {args, run_qemu_img(config.tools.qemu_img, args, env, layout, config.timeout)});
+}
+
 OperationRun run_operation(const Operation& op, const ReplayConfig& config, const Layout& layout,
                            const std::vector<std::pair<std::string, std::string>>& env, WorkDirectory& work) {
   OperationRun run;
   if (config.run_reference) {
     work.make_pristine();
-    run.reference.process = run_qemu_img(config.tools.qemu_img, op, env, layout, config.timeout);
+    run.reference.process = run_qemu_img(config.tools.qemu_img, op.args, env, layout, config.timeout);
     run.reference.files_after = digest_tree(layout.work);
+    inspect(op, config, layout, env, run.reference);
   }
   run.before = work.make_pristine();
-  run.subject.process = run_qemu_img(layout.subject, op, env, layout, config.timeout);
+  run.subject.process = run_qemu_img(layout.subject, op.args, env, layout, config.timeout);
   run.subject.files_after = digest_tree(layout.work);
+  inspect(op, config, layout, env, run.subject);
   return run;
 }
 

@@ -183,6 +183,27 @@ TEST(CaseParse, RefusesToRunAnythingButQemuImgAndQemuIo) {
   EXPECT_EQ(parse_error(setup_with(R"({"run": ["qemu-io", "-c", "read 0 1", "a"]})")), "");
 }
 
+TEST(CaseParse, InspectionsRunOnlyReadOnlyQemuImgSubcommands) {
+  auto with_inspect = [](const std::string& inspect) {
+    return R"({"name": "x", "description": "d", "operations": [{"args": ["convert", "a", "b"], "writes": true, "inspect": )" +
+           inspect + "}]}";
+  };
+  Case c = parse_case(with_inspect(R"([["map", "--output=json", "-f", "raw", "b"], ["compare", "a", "b"]])"));
+  ASSERT_EQ(c.operations[0].inspect.size(), 2u);
+  EXPECT_EQ(c.operations[0].inspect[0], (std::vector<std::string>{"map", "--output=json", "-f", "raw", "b"}));
+  EXPECT_NE(serialise_case(c).find(
+                R"("inspect": [["map", "--output=json", "-f", "raw", "b"], ["compare", "a", "b"]])"),
+            std::string::npos)
+      << serialise_case(c);
+  EXPECT_EQ(serialise_case(parse_case(serialise_case(c))), serialise_case(c));
+  std::string e = parse_error(with_inspect(R"([["check", "-r", "all", "b"]])"));
+  EXPECT_NE(e.find("operations[0].inspect[0][0]: \"check\" may not inspect"), std::string::npos) << e;
+  EXPECT_NE(parse_error(with_inspect("[]")).find("operations[0].inspect: expected a non-empty array"),
+            std::string::npos);
+  EXPECT_NE(parse_error(with_inspect("[[]]")).find("needs a qemu-img subcommand"), std::string::npos);
+  EXPECT_NE(parse_error(with_inspect(R"(["map"])")).find("expected an array of strings"), std::string::npos);
+}
+
 TEST(CaseParse, RefusesPathsThatLeaveTheCaseDirectory) {
   const char* steps[] = {
       R"({"patch": {"file": "/etc/passwd", "offset": 0, "hex": "00"}})",

@@ -52,6 +52,30 @@ TEST(CompareRuns, StreamMismatchCarriesAUnifiedDiff) {
             "--- reference stderr\n+++ subject stderr\n@@ -1,1 +1,1 @@\n-qemu-img: x\n+instar: x\n");
 }
 
+TEST(CompareRuns, InspectionsAreComparedWhateverTheFields) {
+  RunCapture ref = exited(0, "", ""), sub = exited(0, "", "");
+  ProcessResult map_ref;
+  map_ref.ending = ProcessResult::Ending::exited;
+  map_ref.out = "[{\"start\": 0, \"data\": true}]\n";
+  ProcessResult map_sub = map_ref;
+  map_sub.out = "[{\"start\": 0, \"data\": false}]\n";
+  std::vector<std::string> args = {"map", "-f", "raw", "out.raw"};
+  ref.inspections.push_back({args, map_ref});
+  sub.inspections.push_back({args, map_ref});
+  EXPECT_TRUE(compare_runs({Field::exit_status}, ref, sub).empty());
+  sub.inspections[0].process = map_sub;
+  auto m = compare_runs({Field::exit_status}, ref, sub);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].field, Field::files);
+  EXPECT_EQ(m[0].summary, "inspection #1 (qemu-img map -f raw out.raw) of the files left: stdout differs");
+  EXPECT_NE(m[0].detail.find("+[{\"start\": 0, \"data\": false}]"), std::string::npos) << m[0].detail;
+  sub.inspections[0].process.code = 1;
+  EXPECT_EQ(compare_runs({Field::exit_status}, ref, sub).size(), 2u);
+  // A side without inspections (a recorded reference) is not compared.
+  sub.inspections.clear();
+  EXPECT_TRUE(compare_runs({Field::exit_status}, ref, sub).empty());
+}
+
 TEST(CompareRuns, OnlyListedFieldsAreCompared) {
   EXPECT_TRUE(compare_runs({Field::exit_status}, exited(0, "a", "b"), exited(0, "c", "d")).empty());
   EXPECT_EQ(compare_runs({Field::stdout_text}, exited(0, "a", "b"), exited(3, "c", "b")).size(), 1u);

@@ -137,6 +137,30 @@ TEST_F(ReplayTest, FilesAreComparedWhenAsked) {
   EXPECT_NE(all_text(r).find("new.qcow2: size "), std::string::npos) << all_text(r);
 }
 
+TEST_F(ReplayTest, InspectionsSeeTheHolesEachSideLeft) {
+  // The same bytes, but the impostor writes the zeroes instead of leaving a hole: only the
+  // reference qemu-img's map of each side's output can tell.
+  constexpr const char* kConvertCase = R"({"name": "w", "description": "d",
+      "setup": [{"run": ["qemu-img", "create", "-q", "-f", "qcow2", "img.qcow2", "1M"]},
+                {"run": ["qemu-io", "-c", "write -P 0xaa 0 64k", "img.qcow2"]}],
+      "operations": [{"args": ["convert", "-O", "raw", "img.qcow2", "out.raw"], "writes": true,
+                      "inspect": [["map", "--output=json", "-f", "raw", "out.raw"]]}],
+      "compare": ["exit", "stdout", "stderr", "files"]})";
+  CaseReport same = replay(kConvertCase, std::string(kQemuDir) + "/qemu-img");
+  EXPECT_EQ(same.verdict, Verdict::pass) << all_text(same);
+  std::string body = std::string(kQemuDir) + "/qemu-img \"$@\"; rc=$?; " + kQemuDir +
+                     "/qemu-img convert -S 0 -O raw img.qcow2 out.raw; exit $rc\n";
+  CaseReport r = replay(kConvertCase, script("filler", body));
+  EXPECT_EQ(r.verdict, Verdict::fail);
+  std::string text = all_text(r);
+  EXPECT_NE(
+      text.find(
+          "inspection #1 (qemu-img map --output=json -f raw out.raw) of the files left: stdout differs"),
+      std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("files differ afterwards"), std::string::npos) << text;
+}
+
 TEST_F(ReplayTest, ATimeoutIsReportedAsSuch) {
   CaseReport r = replay(R"({"name": "t", "description": "d", "operations": [{"args": ["--version"]}]})",
                         script("sleeper", "sleep 30\n"), std::chrono::milliseconds(2000));
