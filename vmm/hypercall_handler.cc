@@ -98,7 +98,8 @@ HypercallOutcome HypercallHandler::block_io(uint64_t gpa, bool write) {
   const DeviceSlot& dev = devices_[arg.device];
   if (write && !dev.writable) return finish(INSTAR_HC_EPERM);
   if (arg.length > kMaxIoBytes) return finish(INSTAR_HC_EINVAL);
-  if (!write && (arg.offset > dev.size || arg.length > dev.size - arg.offset)) return finish(INSTAR_HC_EIO);
+  // Reads stay inside the device; so do writes: an output has the size the host gave it.
+  if (arg.offset > dev.size || arg.length > dev.size - arg.offset) return finish(INSTAR_HC_EIO);
   auto buffer = memory_.checked(arg.buffer_gpa, arg.length);
   if (buffer.is_error()) return fail("guest passed an I/O buffer outside its memory");
   uint8_t* p = buffer.value();
@@ -151,12 +152,12 @@ HypercallOutcome HypercallHandler::block_zero(uint64_t gpa) {
     arg.status = INSTAR_HC_EINVAL;
   } else if (!devices_[arg.device].writable) {
     arg.status = INSTAR_HC_EPERM;
-  } else if (arg.offset > (uint64_t{1} << 62) || arg.length > (uint64_t{1} << 62)) {
-    arg.status = INSTAR_HC_EINVAL;
+  } else if (arg.offset > devices_[arg.device].size || arg.length > devices_[arg.device].size - arg.offset) {
+    // An output has the size the host gave it: the guest never grows it.
+    arg.status = INSTAR_HC_EIO;
   } else {
-    DeviceSlot& dev = devices_[arg.device];
+    const DeviceSlot& dev = devices_[arg.device];
     arg.status = zero_range(dev.fd, arg.offset, arg.length, arg.unmap != 0) ? INSTAR_HC_OK : INSTAR_HC_EIO;
-    if (arg.status == INSTAR_HC_OK && arg.offset + arg.length > dev.size) dev.size = arg.offset + arg.length;
   }
   store(memory_, gpa, arg);
   return resume();
