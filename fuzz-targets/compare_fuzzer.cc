@@ -128,7 +128,9 @@ void check_compare(const RecordField& root, bool strict, bool same_bytes) {
       INSTAR_FUZZ_CHECK(!error && (warning || *size1 == *size2));
       break;
     case R::content_mismatch:
-      INSTAR_FUZZ_CHECK(!error && *offset < longer && *offset % 512 == 0);
+      // Not always sector-aligned: with a raw file ending inside a sector, qemu-img reports the byte
+      // where the file's data/hole status changes (1-byte vs 2-byte raw files: "offset 1", checked).
+      INSTAR_FUZZ_CHECK(!error && *offset < longer);
       INSTAR_FUZZ_CHECK(!same_bytes);
       break;
     case R::status_mismatch:
