@@ -32,7 +32,7 @@ struct ConvertOptions {
   std::string out_format = "raw";
   int64_t min_sparse = 4096;
   bool progress = false, quiet = false, skip_create = false, compress = false, target_is_zero = false;
-  bool image_opts = false, target_image_opts = false, copy_range = false, explicit_sparse = false;
+  bool image_opts = false, target_image_opts = false, copy_range = false;
   bool salvage = false, bitmaps = false, skip_broken_bitmaps = false;
   std::optional<std::string> backing_format;
   std::optional<std::string> options, backing, snapshot;
@@ -43,7 +43,6 @@ struct ConvertOptions {
 std::optional<ConvertOptions> parse_options(const Program& program, const std::vector<std::string>& args,
                                             int& status) {
   GetoptArgs getopt_args(program, "convert", args);
-  bool modern = getopt_args.modern();
   char** argv = getopt_args.argv();
   static const struct option kLongOptions[] = {
       {"help", no_argument, nullptr, 'h'},
@@ -112,7 +111,6 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
           return std::nullopt;
         }
         o.min_sparse = *v;
-        o.explicit_sparse = true;
         break;
       }
       case 'p':

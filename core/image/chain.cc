@@ -82,7 +82,7 @@ Result<ChainOpen> open_chain_at(const Request& request, const Devices& devices, 
         }
         data = device_number(devices, data_number);
       }
-      INSTAR_TRY(chain.qcow2[depth].init(*device, number, opened, *data, data_number, scratch));
+      INSTAR_TRY(chain.qcow2[depth].init(*device, opened, *data, data_number, scratch));
       layer = &chain.qcow2[depth];
       backing_name = opened.backing_name;
       backing_format = opened.backing_format;

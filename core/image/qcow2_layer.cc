@@ -46,12 +46,11 @@ uint64_t range_bits(uint32_t from, uint32_t to) {
 
 }  // namespace
 
-Result<void> Qcow2Layer::init(BlockDevice& image, uint8_t image_number, const qcow2::OpenedImage& o,
-                              BlockDevice& data, uint8_t data_number, Arena& scratch) {
+Result<void> Qcow2Layer::init(BlockDevice& image, const qcow2::OpenedImage& o, BlockDevice& data,
+                              uint8_t data_number, Arena& scratch) {
   const qcow2::Header& h = o.header;
   image_ = &image;
   data_ = &data;
-  image_number_ = image_number;
   data_number_ = data_number;
   cluster_bits_ = h.cluster_bits;
   subclusters_ = h.extended_l2() ? 32 : 1;
@@ -74,7 +73,8 @@ Result<void> Qcow2Layer::init(BlockDevice& image, uint8_t image_number, const qc
   reftable_entries_ = uint64_t{h.refcount_table_clusters} << h.cluster_bits >> 3;
   if (reftable_entries_ > 0) {
     INSTAR_TRY_ASSIGN(table, scratch.allocate(static_cast<size_t>(reftable_entries_ * 8)));
-    INSTAR_TRY(read_zero_padded(image, h.refcount_table_offset, table, static_cast<size_t>(reftable_entries_ * 8)));
+    INSTAR_TRY(
+        read_zero_padded(image, h.refcount_table_offset, table, static_cast<size_t>(reftable_entries_ * 8)));
     reftable_ = table;
   }
   for (size_t i = 0; i < kL2Slots; i++) {
@@ -149,7 +149,8 @@ int32_t Qcow2Layer::range_type(uint64_t entry, uint64_t bitmap, uint32_t sc, Typ
   if (subclusters_ == 1 || t == Type::compressed) return static_cast<int32_t>(subclusters_ - sc);
   switch (t) {
     case Type::normal:
-      return static_cast<int32_t>(count_trailing_ones(static_cast<uint32_t>(bitmap | range_bits(0, sc))) - sc);
+      return static_cast<int32_t>(count_trailing_ones(static_cast<uint32_t>(bitmap | range_bits(0, sc))) -
+                                  sc);
     case Type::zero_plain:
     case Type::zero_alloc:
       return static_cast<int32_t>(

@@ -16,8 +16,8 @@ class Qcow2Layer final : public Layer {
 
   // `data` is the external data file (its device number `data_number`), or
   // the image itself. Loads the L1 and refcount tables from scratch memory.
-  Result<void> init(BlockDevice& image, uint8_t image_number, const qcow2::OpenedImage& opened,
-                    BlockDevice& data, uint8_t data_number, Arena& scratch);
+  Result<void> init(BlockDevice& image, const qcow2::OpenedImage& opened, BlockDevice& data,
+                    uint8_t data_number, Arena& scratch);
 
   Result<Status> driver_status(uint64_t offset, uint64_t bytes) override;
   Result<void> read_allocated(uint64_t offset, uint8_t* out, size_t length, const Status& status) override;
@@ -25,7 +25,15 @@ class Qcow2Layer final : public Layer {
   uint64_t cluster_size() const { return uint64_t{1} << cluster_bits_; }
 
  private:
-  enum class Type : uint8_t { normal, compressed, zero_plain, zero_alloc, unallocated_plain, unallocated_alloc, invalid };
+  enum class Type : uint8_t {
+    normal,
+    compressed,
+    zero_plain,
+    zero_alloc,
+    unallocated_plain,
+    unallocated_alloc,
+    invalid
+  };
 
   Result<const uint8_t*> l2_table(uint64_t l2_offset);
   Type subcluster_type(uint64_t entry, uint64_t bitmap, uint32_t sc) const;
@@ -39,7 +47,6 @@ class Qcow2Layer final : public Layer {
 
   BlockDevice* image_ = nullptr;
   BlockDevice* data_ = nullptr;
-  uint8_t image_number_ = 0;
   uint8_t data_number_ = 0;
   uint32_t cluster_bits_ = 16;
   uint32_t subcluster_bits_ = 16;
@@ -64,9 +71,9 @@ class Qcow2Layer final : public Layer {
 
   uint8_t compression_type_ = 0;
   Arena* scratch_ = nullptr;
-  uint8_t* compressed_in_ = nullptr;   // one cluster's compressed bytes (at most a cluster + a sector)
-  uint8_t* decompressed_ = nullptr;    // the cluster last decompressed
-  uint64_t decompressed_entry_ = 0;    // its L2 entry, 0 when none
+  uint8_t* compressed_in_ = nullptr;  // one cluster's compressed bytes (at most a cluster + a sector)
+  uint8_t* decompressed_ = nullptr;   // the cluster last decompressed
+  uint64_t decompressed_entry_ = 0;   // its L2 entry, 0 when none
   void* zstd_workspace_ = nullptr;
 
   bool prealloc_checked_ = false;

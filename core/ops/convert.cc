@@ -3,9 +3,9 @@
 #include "core/ops/convert.h"
 
 #include "core/image/chain.h"
+#include "core/ops/chain_open.h"
 #include "core/ops/convert_record.h"
 #include "core/ops/info.h"
-#include "core/ops/map.h"
 
 namespace instar {
 

@@ -5,9 +5,9 @@
 
 #include "core/image/block_status.h"
 #include "core/image/chain.h"
+#include "core/ops/chain_open.h"
 #include "core/ops/dd_record.h"
 #include "core/ops/info.h"
-#include "core/ops/map.h"
 
 namespace instar {
 

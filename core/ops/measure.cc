@@ -4,8 +4,8 @@
 #include "core/ops/measure.h"
 
 #include "core/image/chain.h"
+#include "core/ops/chain_open.h"
 #include "core/ops/info.h"
-#include "core/ops/map.h"
 #include "core/ops/measure_plan.h"
 #include "core/ops/measure_record.h"
 #include "core/ops/qcow2_open.h"
