@@ -77,6 +77,7 @@ isr13:
     jmp isr_common
 
 isr_common:
+    cld                   /* the C ABI wants it clear; memmove may have set it */
     mov (%rsp), %rdi      /* vector */
     mov 8(%rsp), %rdx     /* error code */
     mov 16(%rsp), %rsi    /* RIP of the faulting instruction */

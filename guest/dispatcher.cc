@@ -3,6 +3,7 @@
 #include "core/ops/execute.h"
 #include "guest/hypercall.h"
 #include "guest/hypercall_block_device.h"
+#include "guest/malloc.h"
 
 extern "C" uint8_t guest_heap_start[];
 
@@ -10,6 +11,7 @@ namespace instar::guest {
 namespace {
 
 constexpr uint64_t kMaxRecordBytes = 64ull << 20;
+constexpr uint64_t kMaxHeapBytes = 64ull << 20;
 
 [[noreturn]] void run() {
   auto* boot = reinterpret_cast<volatile instar_boot_info*>(INSTAR_GPA_BOOT_INFO);
@@ -29,15 +31,19 @@ constexpr uint64_t kMaxRecordBytes = 64ull << 20;
   }
 
   // Everything between the end of the image and the end of RAM is ours: a
-  // quarter for the record (at most 64 MiB), the rest for the scratch arena.
+  // quarter for the record (at most 64 MiB), an eighth for the C libraries'
+  // malloc (at most 64 MiB: zlib's and libzstd's contexts and buffers), the
+  // rest for core's scratch arena.
   uint64_t heap = reinterpret_cast<uint64_t>(guest_heap_start);
   uint64_t memory = boot->memory_bytes;
   if (memory <= heap) guest_exit(2);
   uint64_t free_bytes = memory - heap;
   uint64_t record_bytes = free_bytes / 4 < kMaxRecordBytes ? free_bytes / 4 : kMaxRecordBytes;
+  uint64_t malloc_bytes = free_bytes / 8 < kMaxHeapBytes ? free_bytes / 8 : kMaxHeapBytes;
   uint8_t* record = guest_heap_start;
-  uint8_t* scratch = guest_heap_start + record_bytes;
-  Arena arena(scratch, static_cast<size_t>(free_bytes - record_bytes));
+  heap_init(guest_heap_start + record_bytes, static_cast<size_t>(malloc_bytes));
+  uint8_t* scratch = guest_heap_start + record_bytes + malloc_bytes;
+  Arena arena(scratch, static_cast<size_t>(free_bytes - record_bytes - malloc_bytes));
   RecordWriter writer(record, static_cast<size_t>(record_bytes));
   if (execute(request, devices, arena, writer).is_error()) guest_exit(6);
   instar_hc_result result{reinterpret_cast<uint64_t>(writer.data()), writer.size(), INSTAR_HC_EIO, 0};

@@ -3,8 +3,7 @@
 #include "core/image/qcow2_layer.h"
 
 #include "core/base/checked.h"
-#include "core/compress/inflate.h"
-#include "core/compress/zstd_decoder.h"
+#include "core/compress/cluster_codecs.h"
 
 namespace instar::image {
 
@@ -328,12 +327,7 @@ Result<void> Qcow2Layer::read_compressed(uint64_t offset, uint8_t* out, size_t l
     ByteSpan in(compressed_in_, static_cast<size_t>(csize));
     Result<void> done = ok();
     if (compression_type_ == qcow2::kCompressionZstd) {
-      if (zstd_workspace_ == nullptr) {
-        INSTAR_TRY_ASSIGN(ws, scratch_->allocate(sizeof(ZstdWorkspace)));
-        zstd_workspace_ = ws;
-      }
-      done = zstd_decompress_cluster(in, decompressed_, static_cast<size_t>(cs),
-                                     *static_cast<ZstdWorkspace*>(zstd_workspace_));
+      done = compress::zstd_decompress_cluster(in, decompressed_, static_cast<size_t>(cs));
     } else {
       done = compress::inflate_cluster(in, decompressed_, static_cast<size_t>(cs));
     }
@@ -342,7 +336,7 @@ Result<void> Qcow2Layer::read_compressed(uint64_t offset, uint8_t* out, size_t l
   }
   uint64_t in_cluster = offset & (cs - 1);
   if (in_cluster + length > cs) return make_error(Errc::io, "Input/output error");
-  for (size_t i = 0; i < length; i++) out[i] = decompressed_[in_cluster + i];
+  __builtin_memcpy(out, decompressed_ + in_cluster, length);
   return ok();
 }
 

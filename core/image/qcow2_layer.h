@@ -74,7 +74,6 @@ class Qcow2Layer final : public Layer {
   uint8_t* compressed_in_ = nullptr;  // one cluster's compressed bytes (at most a cluster + a sector)
   uint8_t* decompressed_ = nullptr;   // the cluster last decompressed
   uint64_t decompressed_entry_ = 0;   // its L2 entry, 0 when none
-  void* zstd_workspace_ = nullptr;
 
   bool prealloc_checked_ = false;
   bool metadata_preallocation_ = false;
