@@ -46,25 +46,27 @@ void store_u64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
 // it has. 4 KiB pages (not 2 MiB): with shadow-paging KVM implementations a
 // guest touching a large page makes the host back all of it, which dominated
 // launch time. Returns the end of the memory the guest may use.
+// Identity map of all guest memory: 2 MiB pages, except the first 2 MiB, mapped
+// page by page so that the null page and the page tables themselves stay
+// unmapped. Four table pages however large the memory (one page directory
+// covers the 1 GiB cap), so set-up costs the same at 16 MiB and at 1 GiB.
+// Returns how much of the memory the guest may use: all of it.
 uint64_t build_page_tables(GuestMemory& memory) {
   uint8_t* base = memory.host_base();
   const uint64_t pml4 = INSTAR_GPA_PAGE_TABLES, pdpt = pml4 + 0x1000, pd = pml4 + 0x2000;
+  const uint64_t low = INSTAR_GPA_LOW_PAGE_TABLE;
   // User pages: the guest runs in ring 3 (see the segment set-up below).
-  constexpr uint64_t kPresent = 1, kWritable = 2 | 4;
-  uint64_t tables = memory.size() >> 21;  // one page table per 2 MiB
-  uint64_t pt_base = memory.size() - tables * 0x1000;
+  constexpr uint64_t kPresent = 1, kWritable = 2 | 4, kLarge = 0x80;
   store_u64(base + pml4, pdpt | kPresent | kWritable);
   store_u64(base + pdpt, pd | kPresent | kWritable);
-  for (uint64_t t = 0; t < tables; t++) {
-    uint64_t pt = pt_base + t * 0x1000;
-    store_u64(base + pd + t * 8, pt | kPresent | kWritable);
-    for (uint64_t i = 0; i < 512; i++) {
-      uint64_t page = (t << 21) | (i << 12);
-      if (page == 0 || page >= pt_base) continue;  // null page; the tables are not the guest's to touch
-      store_u64(base + pt + i * 8, page | kPresent | kWritable);
-    }
+  store_u64(base + pd, low | kPresent | kWritable);
+  for (uint64_t i = 1; i < 512; i++) {
+    uint64_t page = i << 12;
+    bool table = (page >= pml4 && page < pd + 0x1000) || page == low;
+    if (!table) store_u64(base + low + i * 8, page | kPresent | kWritable);
   }
-  return pt_base;
+  for (uint64_t t = 1; t < (memory.size() >> 21); t++) store_u64(base + pd + t * 8, (t << 21) | kPresent | kWritable | kLarge);
+  return memory.size();
 }
 
 void write_gdt(GuestMemory& memory) {

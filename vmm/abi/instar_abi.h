@@ -32,7 +32,8 @@ enum instar_hypercall {
 #define INSTAR_GPA_EXCEPTION_STACK_TOP 0x10000u /* ring-0 stack of the exception stubs, down to 0x8000 */
 #define INSTAR_GPA_BOOT_INFO 0x2000u  /* struct instar_boot_info */
 #define INSTAR_GPA_TLS 0x3000u        /* FS base: stack-protector canary at +0x28 */
-#define INSTAR_GPA_PAGE_TABLES 0x4000u /* PML4, PDPT, PD; the page tables sit at the top of RAM */
+#define INSTAR_GPA_PAGE_TABLES 0x4000u /* PML4, PDPT, PD (2 MiB pages); not mapped for the guest */
+#define INSTAR_GPA_LOW_PAGE_TABLE 0x10000u /* 4 KiB pages of the first 2 MiB, without the null page */
 #define INSTAR_GPA_IMAGE 0x100000u    /* the guest ELF is linked to load here */
 #define INSTAR_STACK_BYTES (256u * 1024u)
 
