@@ -148,6 +148,19 @@ WriteFileStep parse_write_file(const Json& value, const std::string& where) {
   return step;
 }
 
+AllocateStep parse_allocate(const Json& value, const std::string& where) {
+  require_object(value, where);
+  require_only_keys(value, where, {"file", "offset", "length", "unwritten"});
+  AllocateStep step;
+  step.file = read_contained_path(require_key(value, where, "file"), join_where(where, "file"));
+  step.offset = read_size(require_key(value, where, "offset"), join_where(where, "offset"));
+  step.length = read_size(require_key(value, where, "length"), join_where(where, "length"));
+  if (step.length == 0) fail(join_where(where, "length"), "an allocation needs at least one byte");
+  if (auto it = value.find("unwritten"); it != value.end()) step.unwritten = read_bool(*it, join_where(where, "unwritten"));
+  if (step.offset + step.length < step.offset) fail(join_where(where, "length"), "the range wraps");
+  return step;
+}
+
 MkdirStep parse_mkdir(const Json& value, const std::string& where) {
   return MkdirStep{read_contained_path(value, where)};
 }
@@ -182,12 +195,15 @@ SetupStep parse_step(const Json& value, const std::string& where) {
       step.action = parse_write_file(item.value(), at);
     } else if (key == "mkdir") {
       step.action = parse_mkdir(item.value(), at);
+    } else if (key == "allocate") {
+      step.action = parse_allocate(item.value(), at);
     } else {
-      fail(where,
-           "unknown setup step \"" + key + "\" (expected run, patch, truncate, copy, write_file or mkdir)");
+      fail(where, "unknown setup step \"" + key +
+                      "\" (expected run, patch, truncate, copy, write_file, mkdir or allocate)");
     }
   }
-  if (kinds == 0) fail(where, "a setup step needs one of run, patch, truncate, copy, write_file or mkdir");
+  if (kinds == 0)
+    fail(where, "a setup step needs one of run, patch, truncate, copy, write_file, mkdir or allocate");
   if (kinds > 1) fail(where, "a setup step does exactly one thing");
   if (step.attempts != 1 && !std::holds_alternative<RunStep>(step.action)) {
     fail(join_where(where, "attempts"), "only a run step may be retried");
@@ -278,8 +294,11 @@ Json step_to_json(const SetupStep& step) {
           out["copy"] = Json{{"from", action.from}, {"to", action.to}};
         } else if constexpr (std::is_same_v<T, WriteFileStep>) {
           out["write_file"] = Json{{"file", action.file}, {"hex", encode_hex(action.bytes)}};
-        } else {
+        } else if constexpr (std::is_same_v<T, MkdirStep>) {
           out["mkdir"] = action.dir;
+        } else {
+          out["allocate"] = Json{{"file", action.file}, {"offset", action.offset}, {"length", action.length}};
+          if (action.unwritten) out["allocate"]["unwritten"] = true;
         }
       },
       step.action);
@@ -395,7 +414,7 @@ Case parse_case(std::string_view json_text) {
     for (size_t i = 0; i < it->size(); i++) {
       SetupStep step = parse_step((*it)[i], index_where("fixture", i));
       if (std::holds_alternative<RunStep>(step.action) || std::holds_alternative<CopyStep>(step.action))
-        fail(index_where("fixture", i), "a fixture holds only truncate, patch, write_file and mkdir steps");
+        fail(index_where("fixture", i), "a fixture holds only truncate, allocate, patch, write_file and mkdir steps");
       c.fixture.push_back(std::move(step));
     }
   }

@@ -40,9 +40,19 @@ struct WriteFileStep {
 struct MkdirStep {
   std::string dir;
 };
+// [offset, offset + length) allocated on disk: zeros written over it, so that it is data to SEEK_DATA, or
+// with `unwritten`, fallocated (allocated, counted in st_blocks, a hole to SEEK_DATA on ext4). Fixtures
+// use it to keep a file's allocation, which map, measure, convert and qemu's metadata-preallocation
+// heuristic see (a hole and an allocated zero range read alike).
+struct AllocateStep {
+  std::string file;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool unwritten = false;
+};
 
 struct SetupStep {
-  std::variant<RunStep, PatchStep, TruncateStep, CopyStep, WriteFileStep, MkdirStep> action;
+  std::variant<RunStep, PatchStep, TruncateStep, CopyStep, WriteFileStep, MkdirStep, AllocateStep> action;
   bool may_fail = false;  // a failure is ignored
   unsigned attempts = 1;  // run steps only: tries before the step counts as failed (for flaky tools)
 };

@@ -30,6 +30,17 @@ void write_all(int fd, std::string_view bytes, uint64_t offset, const std::strin
   }
 }
 
+// Written, not fallocated: ext4 reports an unwritten (fallocated) extent as a hole to SEEK_DATA.
+void write_zeros(int fd, uint64_t offset, uint64_t length, const std::string& name) {
+  static const std::string zeros(1 << 20, '\0');
+  while (length > 0) {
+    size_t n = length < zeros.size() ? static_cast<size_t>(length) : zeros.size();
+    write_all(fd, std::string_view(zeros.data(), n), offset, name);
+    offset += n;
+    length -= n;
+  }
+}
+
 class File {
  public:
   File(const std::filesystem::path& path, int flags, const std::string& name)
@@ -61,8 +72,11 @@ std::string describe(const SetupStep& step) {
           return "copy " + a.from + " to " + a.to;
         } else if constexpr (std::is_same_v<T, WriteFileStep>) {
           return "write " + std::to_string(a.bytes.size()) + " bytes to " + a.file;
-        } else {
+        } else if constexpr (std::is_same_v<T, MkdirStep>) {
           return "mkdir " + a.dir;
+        } else {
+          return std::string(a.unwritten ? "fallocate " : "allocate ") + a.file + " at " + std::to_string(a.offset) +
+                 " (" + std::to_string(a.length) + " bytes)";
         }
       },
       step.action);
@@ -110,6 +124,13 @@ void run_file_step(const SetupStep& step, const std::filesystem::path& dir) {
           write_all(f.fd(), a.bytes, 0, a.file);
         } else if constexpr (std::is_same_v<T, MkdirStep>) {
           if (mkdir((dir / a.dir).c_str(), 0755) != 0) throw_errno("creating directory " + a.dir);
+        } else if constexpr (std::is_same_v<T, AllocateStep>) {
+          File f(dir / a.file, O_WRONLY | O_CREAT, a.file);
+          if (!a.unwritten) {
+            write_zeros(f.fd(), a.offset, a.length, a.file);
+          } else if (fallocate(f.fd(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(a.offset), static_cast<off_t>(a.length)) != 0) {
+            throw_errno("allocating " + a.file);
+          }
         }
       },
       step.action);
