@@ -8,12 +8,12 @@
 #include <cstdio>
 #include <optional>
 
-#include "cli/io/open_image.h"
+#include "cli/chain/chain_session.h"
 #include "cli/measure/create_options.h"
 #include "cli/measure/size_text.h"
 #include "cli/object_option.h"
 #include "cli/render/qobject.h"
-#include "cli/sandbox/sandbox.h"
+#include "cli/record_decoder.h"
 #include "core/ops/info_record.h"
 #include "core/ops/measure_plan.h"
 #include "core/ops/measure_record.h"
@@ -213,20 +213,7 @@ struct SourceReport {
   bool bitmaps_supported = false;
   std::vector<measure::BitmapSpec> bitmaps;
   uint64_t data_clusters[measure::kClusterSizeCount] = {};
-  bool needs_chain = false;  // a backing file or data file instar does not attach for measure yet
 };
-
-std::string substitute(std::string message, const std::vector<uint64_t>& numbers) {
-  size_t from = 0;
-  for (uint64_t n : numbers) {
-    size_t at = message.find("{}", from);
-    if (at == std::string::npos) break;
-    std::string text = std::to_string(n);
-    message.replace(at, 2, text);
-    from = at + text.size();
-  }
-  return message;
-}
 
 // Reads the source in the sandbox; prints the error and returns nullopt on failure.
 std::optional<SourceReport> read_source(const Program& program, const MeasureOptions& opts) {
@@ -247,26 +234,17 @@ std::optional<SourceReport> read_source(const Program& program, const MeasureOpt
     request.format_given = true;
     request.format = f;
   }
-  std::string tail = filename.size() >= sizeof request.name_tail
-                         ? filename.substr(filename.size() - (sizeof request.name_tail - 1))
-                         : filename;
-  for (size_t i = 0; i < tail.size(); i++) request.name_tail[i] = tail[i];
+  set_name_tail(request, filename);
   request.qemu_major = static_cast<uint16_t>(program.profile.major);
   request.qemu_minor = static_cast<uint16_t>(program.profile.minor);
-  std::string open_error;
-  auto image = open_image_readonly(filename, open_error);
-  if (!image) return fail(open_error);
-  HostDevices devices;
-  devices.image = image->device.get();
-  auto record = run_sandboxed(program.sandbox, request, devices);
-  if (record.is_error()) return fail(record.error().message);
-  const DecodedRecord& decoded = record.value();
+  // The chain session attaches the backing and data files core asks for.
+  auto session = run_chain_session(program, request, filename);
+  if (!session) return std::nullopt;
+  const DecodedRecord& decoded = session->record;
   const RecordField& r = decoded.root;
   if (decoded.operation != static_cast<uint16_t>(Operation::measure)) return fail("result record is not a measure record");
-  if (auto message = r.string_of(kTagErrorMessage)) {
-    std::vector<uint64_t> numbers;
-    if (auto d = r.u64_of(kTagErrorDetail)) numbers = {*d, r.u64_of(kTagErrorDetail2).value_or(0)};
-    std::string text = substitute(*message, numbers);
+  if (auto message = record_error_message(r)) {
+    const std::string& text = *message;
     // An error after the open (the block status walk) is qemu's own line, not an open failure.
     if (r.u64_of(kMeasureLength) && text.rfind("Unable to get block status", 0) == 0) {
       report_error(program, text);
@@ -275,11 +253,6 @@ std::optional<SourceReport> read_source(const Program& program, const MeasureOpt
     return fail(text);
   }
   SourceReport s;
-  if (r.find(kTagNeedDevice) != nullptr) {
-    // Refused once the options have been checked, where qemu would use the source (measure-backing-chain).
-    s.needs_chain = true;
-    return s;
-  }
   auto format = r.string_of(kMeasureFormat);
   auto length = r.u64_of(kMeasureLength);
   if (!format || !length) return fail("measure record lacks format or length");
@@ -405,17 +378,10 @@ int measure_command(const Program& program, const std::vector<std::string>& args
   if (const ParsedOption* o = parsed.last("size")) size = o->number;
   if (opts->size) size = *opts->size;
 
-  // docs/divergences.md#measure-backing-chain: refused where qemu would use the source's data.
-  bool chain_refused = source && source->needs_chain;
-  auto refuse_chain = [&] {
-    report_error(program, "measure of an image with a backing file or external data file is not supported by instar yet");
-    return 1;
-  };
   measure::Source src;
   if (source) src.length = source->length;
 
   if (fmt == "raw") {
-    if (chain_refused) return refuse_chain();
     render(measure::plan_raw(size, source ? &src : nullptr), opts->json);
     return 0;
   }
@@ -458,7 +424,6 @@ int measure_command(const Program& program, const std::vector<std::string>& args
     report_error(program, "measure with encrypt.format=luks is not supported by instar yet");
     return 1;
   }
-  if (chain_refused) return refuse_chain();
   if (source) {
     size_t index = measure::cluster_size_index(q.cluster_size);
     src.data_bytes = source->data_clusters[index] << (9 + index);
