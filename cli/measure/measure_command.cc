@@ -28,7 +28,9 @@ struct MeasureOptions {
   std::string out_format = "raw";
   std::optional<std::string> format;
   std::optional<std::string> options;  // the -o arguments joined with ','
-  std::optional<std::string> snapshot;
+  std::optional<std::string> snapshot;  // the last -l TEXT
+  // The last -l snapshot.id=..,snapshot.name=..; it wins over any -l TEXT, as in img_measure.
+  std::optional<ParsedOptions> snapshot_options;
   std::optional<uint64_t> size;
   bool image_opts = false;
   bool json = false;
@@ -140,13 +142,23 @@ std::optional<MeasureOptions> parse_options(const Program& program, const std::v
           std::vector<std::string> errors;
           static const std::vector<OptionDesc> kSnapshotOptions = {{"snapshot.id", OptionType::string},
                                                                    {"snapshot.name", OptionType::string}};
-          if (!parse_creation_options(text, kSnapshotOptions, modern, errors)) {
+          std::vector<std::string> short_forms;
+          auto parsed = parse_creation_options(text, kSnapshotOptions, modern, errors, &short_forms);
+          for (const std::string& item : short_forms) {
+            // qemu_opts_parse_noisily's warning for a bare "foo" (foo=on) or "nofoo" (foo=off).
+            bool off = item.rfind("no", 0) == 0;
+            std::fprintf(stderr, "%s: warning: short-form boolean option '%s' deprecated\nPlease use %s=%s instead\n",
+                         program.name.c_str(), item.c_str(), off ? item.c_str() + 2 : item.c_str(), off ? "off" : "on");
+          }
+          if (!parsed) {
             report_error(program, errors[0]);
             report_error(program, "Failed in parsing snapshot param '" + text + "'");
             return std::nullopt;
           }
+          opts.snapshot_options = *parsed;
+        } else {
+          opts.snapshot = text;
         }
-        opts.snapshot = text;
         break;
       }
       case 'U':
@@ -190,7 +202,7 @@ std::optional<MeasureOptions> parse_options(const Program& program, const std::v
     return std::nullopt;
   }
   if (argc - optind == 1) opts.filename = argv[optind];
-  if (!opts.filename && (opts.image_opts || opts.format || opts.snapshot)) {
+  if (!opts.filename && (opts.image_opts || opts.format || opts.snapshot || opts.snapshot_options)) {
     report_error(program, "--image-opts, -f, and -l require a filename argument.");
     return std::nullopt;
   }
@@ -215,6 +227,34 @@ struct SourceReport {
   uint64_t data_clusters[measure::kClusterSizeCount] = {};
 };
 
+bool snapshot_key(const Program& program, const std::string& text, SnapshotKey& key) {
+  if (text.size() >= kSnapshotKeyMax) {
+    // docs/divergences.md#measure-snapshot-key-length
+    report_error(program, "snapshot ids and names longer than " + std::to_string(kSnapshotKeyMax - 1) +
+                              " bytes are not supported by instar");
+    return false;
+  }
+  key.present = true;
+  key.length = static_cast<uint16_t>(text.size());
+  for (size_t i = 0; i < text.size(); i++) key.bytes[i] = text[i];
+  return true;
+}
+
+// The snapshot -l selects, for core (img_measure: snapshot.* options win over a bare name).
+bool snapshot_request(const Program& program, const MeasureOptions& opts, MeasureParams& out) {
+  if (opts.snapshot_options) {
+    out.lookup = SnapshotLookup::id_and_name;
+    if (const ParsedOption* id = opts.snapshot_options->last("snapshot.id"))
+      if (!snapshot_key(program, id->text, out.id)) return false;
+    if (const ParsedOption* name = opts.snapshot_options->last("snapshot.name"))
+      if (!snapshot_key(program, name->text, out.name)) return false;
+  } else if (opts.snapshot) {
+    out.lookup = SnapshotLookup::id_or_name;
+    if (!snapshot_key(program, *opts.snapshot, out.id)) return false;
+  }
+  return true;
+}
+
 // Reads the source in the sandbox; prints the error and returns nullopt on failure.
 std::optional<SourceReport> read_source(const Program& program, const MeasureOptions& opts) {
   const std::string& filename = *opts.filename;
@@ -234,6 +274,7 @@ std::optional<SourceReport> read_source(const Program& program, const MeasureOpt
     request.format_given = true;
     request.format = f;
   }
+  if (!snapshot_request(program, opts, request.measure)) return std::nullopt;
   set_name_tail(request, filename);
   request.qemu_major = static_cast<uint16_t>(program.profile.major);
   request.qemu_minor = static_cast<uint16_t>(program.profile.minor);
@@ -245,6 +286,10 @@ std::optional<SourceReport> read_source(const Program& program, const MeasureOpt
   if (decoded.operation != static_cast<uint16_t>(Operation::measure)) return fail("result record is not a measure record");
   if (auto message = record_error_message(r)) {
     const std::string& text = *message;
+    if (r.bool_of(kMeasureSnapshotFailed)) {
+      report_error(program, "Failed to load snapshot: " + text);
+      return std::nullopt;
+    }
     // An error after the open (the block status walk) is qemu's own line, not an open failure.
     if (r.u64_of(kMeasureLength) && text.rfind("Unable to get block status", 0) == 0) {
       report_error(program, text);
@@ -325,11 +370,6 @@ int measure_command(const Program& program, const std::vector<std::string>& args
   if (opts->filename) {
     source = read_source(program, *opts);
     if (!source) return 1;
-    if (opts->snapshot) {
-      // docs/divergences.md#measure-snapshot
-      report_error(program, "measure -l (an internal snapshot as the source) is not supported by instar yet");
-      return 1;
-    }
   }
 
   const std::string& fmt = opts->out_format;
