@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "core/crypto/luks_header.h"
+#include "core/ops/measure_snapshot.h"
 #include "core/qcow2/bitmap_directory.h"
 #include "core/qcow2/header.h"
 #include "core/qcow2/snapshot_table.h"
@@ -76,6 +77,42 @@ void check_reader(const Reader& fresh, CheckEntry check_entry) {
   INSTAR_FUZZ_CHECK(again.is_ok() && !again.value());
 }
 
+instar::SnapshotKey key_of(ByteSpan text) {
+  instar::SnapshotKey key;
+  key.present = true;
+  key.length = static_cast<uint16_t>(text.size < instar::kSnapshotKeyMax ? text.size : instar::kSnapshotKeyMax - 1);
+  for (size_t i = 0; i < key.length; i++) key.bytes[i] = static_cast<char>(text.data[i]);
+  return key;
+}
+
+bool same(ByteSpan a, const instar::SnapshotKey& key) {
+  return a.size == key.length && std::memcmp(a.data, key.bytes, a.size) == 0;
+}
+
+// measure -l's lookup (find_measure_snapshot) with the keys of entry `index`, `s`: whatever it finds is
+// at or before that entry and matches the keys as qemu's find_snapshot_by_id_and_name would.
+void check_lookup(const instar::Qcow2SnapshotReader& fresh, int64_t index, const instar::Qcow2Snapshot& s) {
+  if (s.id.size >= instar::kSnapshotKeyMax || s.name.size >= instar::kSnapshotKeyMax) return;
+  instar::MeasureParams both;
+  both.lookup = instar::SnapshotLookup::id_and_name;
+  both.id = key_of(s.id);
+  both.name = key_of(s.name);
+  instar::Qcow2Snapshot found{};
+  auto r = instar::find_measure_snapshot(both, fresh, found);
+  INSTAR_FUZZ_CHECK(r.is_ok() && r.value() >= 0 && r.value() <= index);
+  INSTAR_FUZZ_CHECK(same(found.id, both.id) && same(found.name, both.name));
+  instar::MeasureParams text;
+  text.lookup = instar::SnapshotLookup::id_or_name;
+  text.id = key_of(s.name);
+  r = instar::find_measure_snapshot(text, fresh, found);
+  INSTAR_FUZZ_CHECK(r.is_ok() && r.value() >= 0);
+  INSTAR_FUZZ_CHECK(same(found.id, text.id) || (same(found.name, text.id) && r.value() <= index));
+  instar::MeasureParams none;
+  none.lookup = instar::SnapshotLookup::id_and_name;
+  r = instar::find_measure_snapshot(none, fresh, found);
+  INSTAR_FUZZ_CHECK(r.is_ok() && r.value() == -1);
+}
+
 void fuzz_snapshots(const Parameters& p, ByteSpan table) {
   // validate_tables() lets at most 65536 entries through. Counts beyond fold to small ones: a random count
   // is otherwise nearly always tens of thousands of zero entries read past the end, which costs speed.
@@ -96,6 +133,9 @@ void fuzz_snapshots(const Parameters& p, ByteSpan table) {
           INSTAR_FUZZ_CHECK(uint64_t{s.l1_size} * instar::qcow2::kL1EntrySize <= instar::qcow2::kMaxL1Bytes);
           INSTAR_FUZZ_CHECK(s.l1_table_offset % p.cluster_size == 0);
         }
+        // The lookup reads the whole table again: only for the first entries, and only once the table is valid.
+        if (reader.entries_read() <= 4 && fresh.validate().is_ok())
+          check_lookup(fresh, static_cast<int64_t>(reader.entries_read()) - 1, s);
       });
 }
 

@@ -156,7 +156,8 @@ bool valid_option_list(const std::string& text) {
 }
 
 std::optional<ParsedOptions> parse_creation_options(const std::string& text, const std::vector<OptionDesc>& descs,
-                                                    bool qemu_10, std::vector<std::string>& error_lines) {
+                                                    bool qemu_10, std::vector<std::string>& error_lines,
+                                                    std::vector<std::string>* short_forms) {
   ParsedOptions parsed;
   size_t p = 0;
   while (p < text.size()) {
@@ -168,6 +169,7 @@ std::optional<ParsedOptions> parse_creation_options(const std::string& text, con
       p = read_value(text, len + 1, value);
     } else {
       // A bare "foo" is foo=on, "nofoo" is foo=off.
+      if (short_forms != nullptr) short_forms->push_back(name);
       if (name.rfind("no", 0) == 0) {
         name = name.substr(2);
         value = "off";

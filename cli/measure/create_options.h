@@ -37,9 +37,11 @@ struct ParsedOptions {
 };
 
 // qemu_opts_do_parse: returns the error lines (each without the "qemu-img: " prefix; a hint follows
-// its error on lines of its own) or the options.
+// its error on lines of its own) or the options. `short_forms`, when given, receives each bare "foo" or
+// "nofoo" item up to the one that failed, as written (qemu_opts_parse_noisily warns about them).
 std::optional<ParsedOptions> parse_creation_options(const std::string& text, const std::vector<OptionDesc>& descs,
-                                                    bool qemu_10, std::vector<std::string>& error_lines);
+                                                    bool qemu_10, std::vector<std::string>& error_lines,
+                                                    std::vector<std::string>* short_forms = nullptr);
 
 // accumulate_options' check on one -o argument.
 bool valid_option_list(const std::string& text);

@@ -8,12 +8,12 @@
 #include <cstdio>
 #include <optional>
 
-#include "cli/io/open_image.h"
+#include "cli/chain/chain_session.h"
 #include "cli/measure/create_options.h"
 #include "cli/measure/size_text.h"
 #include "cli/object_option.h"
 #include "cli/render/qobject.h"
-#include "cli/sandbox/sandbox.h"
+#include "cli/record_decoder.h"
 #include "core/ops/info_record.h"
 #include "core/ops/measure_plan.h"
 #include "core/ops/measure_record.h"
@@ -28,7 +28,9 @@ struct MeasureOptions {
   std::string out_format = "raw";
   std::optional<std::string> format;
   std::optional<std::string> options;  // the -o arguments joined with ','
-  std::optional<std::string> snapshot;
+  std::optional<std::string> snapshot;  // the last -l TEXT
+  // The last -l snapshot.id=..,snapshot.name=..; it wins over any -l TEXT, as in img_measure.
+  std::optional<ParsedOptions> snapshot_options;
   std::optional<uint64_t> size;
   bool image_opts = false;
   bool json = false;
@@ -140,13 +142,23 @@ std::optional<MeasureOptions> parse_options(const Program& program, const std::v
           std::vector<std::string> errors;
           static const std::vector<OptionDesc> kSnapshotOptions = {{"snapshot.id", OptionType::string},
                                                                    {"snapshot.name", OptionType::string}};
-          if (!parse_creation_options(text, kSnapshotOptions, modern, errors)) {
+          std::vector<std::string> short_forms;
+          auto parsed = parse_creation_options(text, kSnapshotOptions, modern, errors, &short_forms);
+          for (const std::string& item : short_forms) {
+            // qemu_opts_parse_noisily's warning for a bare "foo" (foo=on) or "nofoo" (foo=off).
+            bool off = item.rfind("no", 0) == 0;
+            std::fprintf(stderr, "%s: warning: short-form boolean option '%s' deprecated\nPlease use %s=%s instead\n",
+                         program.name.c_str(), item.c_str(), off ? item.c_str() + 2 : item.c_str(), off ? "off" : "on");
+          }
+          if (!parsed) {
             report_error(program, errors[0]);
             report_error(program, "Failed in parsing snapshot param '" + text + "'");
             return std::nullopt;
           }
+          opts.snapshot_options = *parsed;
+        } else {
+          opts.snapshot = text;
         }
-        opts.snapshot = text;
         break;
       }
       case 'U':
@@ -190,7 +202,7 @@ std::optional<MeasureOptions> parse_options(const Program& program, const std::v
     return std::nullopt;
   }
   if (argc - optind == 1) opts.filename = argv[optind];
-  if (!opts.filename && (opts.image_opts || opts.format || opts.snapshot)) {
+  if (!opts.filename && (opts.image_opts || opts.format || opts.snapshot || opts.snapshot_options)) {
     report_error(program, "--image-opts, -f, and -l require a filename argument.");
     return std::nullopt;
   }
@@ -213,19 +225,34 @@ struct SourceReport {
   bool bitmaps_supported = false;
   std::vector<measure::BitmapSpec> bitmaps;
   uint64_t data_clusters[measure::kClusterSizeCount] = {};
-  bool needs_chain = false;  // a backing file or data file instar does not attach for measure yet
 };
 
-std::string substitute(std::string message, const std::vector<uint64_t>& numbers) {
-  size_t from = 0;
-  for (uint64_t n : numbers) {
-    size_t at = message.find("{}", from);
-    if (at == std::string::npos) break;
-    std::string text = std::to_string(n);
-    message.replace(at, 2, text);
-    from = at + text.size();
+bool snapshot_key(const Program& program, const std::string& text, SnapshotKey& key) {
+  if (text.size() >= kSnapshotKeyMax) {
+    // docs/divergences.md#measure-snapshot-key-length
+    report_error(program, "snapshot ids and names longer than " + std::to_string(kSnapshotKeyMax - 1) +
+                              " bytes are not supported by instar");
+    return false;
   }
-  return message;
+  key.present = true;
+  key.length = static_cast<uint16_t>(text.size());
+  for (size_t i = 0; i < text.size(); i++) key.bytes[i] = text[i];
+  return true;
+}
+
+// The snapshot -l selects, for core (img_measure: snapshot.* options win over a bare name).
+bool snapshot_request(const Program& program, const MeasureOptions& opts, MeasureParams& out) {
+  if (opts.snapshot_options) {
+    out.lookup = SnapshotLookup::id_and_name;
+    if (const ParsedOption* id = opts.snapshot_options->last("snapshot.id"))
+      if (!snapshot_key(program, id->text, out.id)) return false;
+    if (const ParsedOption* name = opts.snapshot_options->last("snapshot.name"))
+      if (!snapshot_key(program, name->text, out.name)) return false;
+  } else if (opts.snapshot) {
+    out.lookup = SnapshotLookup::id_or_name;
+    if (!snapshot_key(program, *opts.snapshot, out.id)) return false;
+  }
+  return true;
 }
 
 // Reads the source in the sandbox; prints the error and returns nullopt on failure.
@@ -247,26 +274,22 @@ std::optional<SourceReport> read_source(const Program& program, const MeasureOpt
     request.format_given = true;
     request.format = f;
   }
-  std::string tail = filename.size() >= sizeof request.name_tail
-                         ? filename.substr(filename.size() - (sizeof request.name_tail - 1))
-                         : filename;
-  for (size_t i = 0; i < tail.size(); i++) request.name_tail[i] = tail[i];
+  if (!snapshot_request(program, opts, request.measure)) return std::nullopt;
+  set_name_tail(request, filename);
   request.qemu_major = static_cast<uint16_t>(program.profile.major);
   request.qemu_minor = static_cast<uint16_t>(program.profile.minor);
-  std::string open_error;
-  auto image = open_image_readonly(filename, open_error);
-  if (!image) return fail(open_error);
-  HostDevices devices;
-  devices.image = image->device.get();
-  auto record = run_sandboxed(program.sandbox, request, devices);
-  if (record.is_error()) return fail(record.error().message);
-  const DecodedRecord& decoded = record.value();
+  // The chain session attaches the backing and data files core asks for.
+  auto session = run_chain_session(program, request, filename);
+  if (!session) return std::nullopt;
+  const DecodedRecord& decoded = session->record;
   const RecordField& r = decoded.root;
   if (decoded.operation != static_cast<uint16_t>(Operation::measure)) return fail("result record is not a measure record");
-  if (auto message = r.string_of(kTagErrorMessage)) {
-    std::vector<uint64_t> numbers;
-    if (auto d = r.u64_of(kTagErrorDetail)) numbers = {*d, r.u64_of(kTagErrorDetail2).value_or(0)};
-    std::string text = substitute(*message, numbers);
+  if (auto message = record_error_message(r)) {
+    const std::string& text = *message;
+    if (r.bool_of(kMeasureSnapshotFailed)) {
+      report_error(program, "Failed to load snapshot: " + text);
+      return std::nullopt;
+    }
     // An error after the open (the block status walk) is qemu's own line, not an open failure.
     if (r.u64_of(kMeasureLength) && text.rfind("Unable to get block status", 0) == 0) {
       report_error(program, text);
@@ -275,11 +298,6 @@ std::optional<SourceReport> read_source(const Program& program, const MeasureOpt
     return fail(text);
   }
   SourceReport s;
-  if (r.find(kTagNeedDevice) != nullptr) {
-    // Refused once the options have been checked, where qemu would use the source (measure-backing-chain).
-    s.needs_chain = true;
-    return s;
-  }
   auto format = r.string_of(kMeasureFormat);
   auto length = r.u64_of(kMeasureLength);
   if (!format || !length) return fail("measure record lacks format or length");
@@ -352,11 +370,6 @@ int measure_command(const Program& program, const std::vector<std::string>& args
   if (opts->filename) {
     source = read_source(program, *opts);
     if (!source) return 1;
-    if (opts->snapshot) {
-      // docs/divergences.md#measure-snapshot
-      report_error(program, "measure -l (an internal snapshot as the source) is not supported by instar yet");
-      return 1;
-    }
   }
 
   const std::string& fmt = opts->out_format;
@@ -405,17 +418,10 @@ int measure_command(const Program& program, const std::vector<std::string>& args
   if (const ParsedOption* o = parsed.last("size")) size = o->number;
   if (opts->size) size = *opts->size;
 
-  // docs/divergences.md#measure-backing-chain: refused where qemu would use the source's data.
-  bool chain_refused = source && source->needs_chain;
-  auto refuse_chain = [&] {
-    report_error(program, "measure of an image with a backing file or external data file is not supported by instar yet");
-    return 1;
-  };
   measure::Source src;
   if (source) src.length = source->length;
 
   if (fmt == "raw") {
-    if (chain_refused) return refuse_chain();
     render(measure::plan_raw(size, source ? &src : nullptr), opts->json);
     return 0;
   }
@@ -458,7 +464,6 @@ int measure_command(const Program& program, const std::vector<std::string>& args
     report_error(program, "measure with encrypt.format=luks is not supported by instar yet");
     return 1;
   }
-  if (chain_refused) return refuse_chain();
   if (source) {
     size_t index = measure::cluster_size_index(q.cluster_size);
     src.data_bytes = source->data_clusters[index] << (9 + index);

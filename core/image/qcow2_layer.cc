@@ -87,6 +87,18 @@ Result<void> Qcow2Layer::init(BlockDevice& image, const qcow2::OpenedImage& o, B
   return ok();
 }
 
+Result<void> Qcow2Layer::load_snapshot_l1(uint64_t l1_offset, uint32_t l1_size, Arena& scratch) {
+  uint8_t* l1 = nullptr;
+  if (l1_size > 0) {
+    INSTAR_TRY_ASSIGN(table, scratch.allocate(size_t{l1_size} * 8));
+    INSTAR_TRY(read_zero_padded(*image_, l1_offset, table, size_t{l1_size} * 8));
+    l1 = table;
+  }
+  l1_ = l1;
+  l1_size_ = l1_size;
+  return ok();
+}
+
 Result<const uint8_t*> Qcow2Layer::l2_table(uint64_t l2_offset) {
   for (size_t i = 0; i < kL2Slots; i++)
     if (l2_cached_[i] == l2_offset) return static_cast<const uint8_t*>(l2_buffer_[i]);

@@ -24,6 +24,10 @@ class Qcow2Layer final : public Layer {
 
   uint64_t cluster_size() const { return uint64_t{1} << cluster_bits_; }
 
+  // qemu's qcow2_snapshot_load_tmp: an internal snapshot's L1 table (already
+  // validated) replaces the active one; the virtual size stays the image's.
+  Result<void> load_snapshot_l1(uint64_t l1_offset, uint32_t l1_size, Arena& scratch);
+
  private:
   enum class Type : uint8_t {
     normal,

@@ -54,6 +54,25 @@ struct DdParams {
   uint64_t skip = 0;          // blocks, 0..INT64_MAX
 };
 
+// `measure -l`: the internal snapshot whose L1 table replaces the active one
+// (qemu's bdrv_snapshot_load_tmp). A key is bytes, not a C string.
+inline constexpr size_t kSnapshotKeyMax = 1024;
+enum class SnapshotLookup : uint8_t {
+  none = 0,
+  id_or_name = 1,   // -l TEXT: the snapshot whose id is TEXT, else the one named TEXT
+  id_and_name = 2,  // -l snapshot.id=..,snapshot.name=..: the first matching every key given
+};
+struct SnapshotKey {
+  bool present = false;
+  uint16_t length = 0;
+  char bytes[kSnapshotKeyMax] = {};
+};
+struct MeasureParams {
+  SnapshotLookup lookup = SnapshotLookup::none;
+  SnapshotKey id;  // id_or_name: the text
+  SnapshotKey name;
+};
+
 struct Request {
   Operation operation = Operation::info;
   bool format_given = false;  // -f
@@ -69,6 +88,7 @@ struct Request {
   ConvertParams convert;
   DdParams dd;
   CompareParams compare;
+  MeasureParams measure;
   // compare's second image (-F, its name's tail for the dmg probe).
   bool format2_given = false;
   ImageFormat format2 = ImageFormat::raw;

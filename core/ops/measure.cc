@@ -1,6 +1,7 @@
 // measure.cc: qemu-img measure's walk over the source: block status of the
-// whole chain from offset 0 to its length, counting the target clusters that
-// hold data (qcow2_measure), and the source's persistent bitmaps.
+// whole chain (or of an internal snapshot, -l) from offset 0 to its length,
+// counting the target clusters that hold data (qcow2_measure), and the
+// source's persistent bitmaps.
 #include "core/ops/measure.h"
 
 #include "core/image/chain.h"
@@ -8,6 +9,7 @@
 #include "core/ops/info.h"
 #include "core/ops/measure_plan.h"
 #include "core/ops/measure_record.h"
+#include "core/ops/measure_snapshot.h"
 #include "core/ops/qcow2_open.h"
 #include "core/qcow2/bitmap_directory.h"
 
@@ -40,6 +42,15 @@ Result<void> record_bitmaps(BlockDevice& device, const Request& request, Arena& 
 void run_measure(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out) {
   image::Chain chain;
   if (!open_chain_or_report(request, devices, scratch, chain, out)) return;
+  if (request.measure.lookup != SnapshotLookup::none) {
+    // qemu-img loads the snapshot once the whole chain opened.
+    auto loaded = load_measure_snapshot(request, devices, chain, scratch);
+    if (loaded.is_error()) {
+      write_error(out, loaded.error());
+      out.put_bool(kMeasureSnapshotFailed, true);
+      return;
+    }
+  }
   image::Layer& top = *chain.top;
   uint64_t length = top.size;
   out.put_string(kMeasureFormat, image_format_name(chain.format_of[0]));

@@ -11,6 +11,7 @@ enum MeasureTag : uint16_t {
   kMeasureFormat = 700,         // the source's driver name
   kMeasureLength = 701,         // bdrv_getlength() of the source
   kMeasureBitmapsSupported = 702,  // a qcow2 v3 source: qemu prints "bitmaps"
+  kMeasureSnapshotFailed = 703,    // -l: the error is bdrv_snapshot_load_tmp's ("Failed to load snapshot: ")
   kMeasureBitmap = 710,         // group, one per persistent bitmap of the source
   kMeasureBitmapNameLength = 711,
   kMeasureBitmapGranularityBits = 712,

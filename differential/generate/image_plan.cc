@@ -188,6 +188,13 @@ ImageSet plan_images(Rng& rng, std::vector<SetupStep>& setup) {
     below_format = format;
   }
   set.top = set.images.back();
+  // An internal snapshot (measure -l), then a write so that it differs from the active image.
+  bool top_qcow2 = set.top.size() > 6 && set.top.compare(set.top.size() - 6, 6, ".qcow2") == 0;
+  if (top_qcow2 && set.others.empty() && rng.chance(10)) {
+    setup.push_back(run({"qemu-img", "snapshot", "-c", "snap1", set.top}));
+    setup.push_back(run({"qemu-io", "-c", "write -P 0x5a 0 512", set.top}));
+    set.snapshots.push_back("snap1");
+  }
   if (rng.chance(8)) plan_damage(rng, set.top, setup);
   return set;
 }

@@ -14,6 +14,7 @@ struct ImageSet {
   std::string top;                  // the image operations look at first
   std::vector<std::string> images;  // every image, bottom of the chain first, top last
   std::vector<std::string> others;  // other files (data files, compression sources)
+  std::vector<std::string> snapshots;  // internal snapshots of the top image (snap1: id 1)
 };
 
 // Appends setup steps to `setup` that make a random image (and its backing chain).

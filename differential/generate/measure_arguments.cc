@@ -1,5 +1,7 @@
 // measure_arguments.cc: random arguments for `qemu-img measure` — --size and
-// source mode, target formats and creation options, bad values sometimes.
+// source mode (the source may be a backing chain or have a data file, from the
+// image plan; -l names an internal snapshot), target formats and creation
+// options, bad values sometimes.
 #include "differential/generate/operation_arguments.h"
 
 namespace instar::diff {
@@ -34,6 +36,25 @@ std::string random_qcow2_options(Rng& rng) {
   return text;
 }
 
+// -l in each form qemu-img accepts, naming the top's snapshot or not.
+std::string random_snapshot(Rng& rng, const ImageSet& images) {
+  std::string name = images.snapshots.empty() || rng.chance(15) ? "nosuch" : images.snapshots.front();
+  switch (rng.below(6)) {
+    case 0:
+      return "1";
+    case 1:
+      return "snapshot.id=" + rng.pick(std::vector<std::string>{"1", "2", ""});
+    case 2:
+      return "snapshot.name=" + name;
+    case 3:
+      return "snapshot.id=1,snapshot.name=" + name;
+    case 4:
+      return rng.pick(std::vector<std::string>{"snapshot.bogus=1", "snapshot.id", ""});
+    default:
+      return name;
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> measure_arguments(Rng& rng, const ImageSet& images) {
@@ -55,6 +76,7 @@ std::vector<std::string> measure_arguments(Rng& rng, const ImageSet& images) {
       std::string format = images.top.substr(images.top.rfind('.') + 1);
       args.insert(args.end(), {"-f", rng.pick(std::vector<std::string>{format, "raw", "qcow2"})});
     }
+    if (rng.chance(images.snapshots.empty() ? 5 : 40)) args.insert(args.end(), {"-l", random_snapshot(rng, images)});
     if (!rng.chance(3)) args.push_back(pick_target(rng, images));
   }
   if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"-U", "--bogus", "-q"}));

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#define INSTAR_ABI_VERSION 2u
+#define INSTAR_ABI_VERSION 3u
 #define INSTAR_HC_PORT_BASE 0x500u
 
 enum instar_hypercall {
@@ -49,8 +49,11 @@ struct instar_boot_info {
   uint32_t device_count;
   uint64_t memory_bytes;      /* guest RAM size; identity-mapped from 0 except the null page */
   uint64_t request_bytes;     /* size of the request that follows */
-  uint8_t request[448];       /* the core Request, copied verbatim */
+  uint8_t request[4072];      /* the core Request, copied verbatim; the struct fills its page */
 };
+#ifdef __cplusplus
+static_assert(sizeof(struct instar_boot_info) <= INSTAR_GPA_TLS - INSTAR_GPA_BOOT_INFO, "boot info overlaps the TLS page");
+#endif
 
 struct instar_hc_block_read {
   /* IN */
