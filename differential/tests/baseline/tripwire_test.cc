@@ -12,11 +12,12 @@
 namespace instar::diff {
 namespace {
 
-void write_case(const std::filesystem::path& dir, const std::string& name) {
+void write_case(const std::filesystem::path& dir, const std::string& name, const std::string& profiles = "") {
   std::filesystem::create_directories(dir);
   std::ofstream(dir / (name + ".json"))
-      << R"({"name": ")" << name
-      << R"(", "description": "tripwire test", "setup": [], "operations": [{"args": ["info", "x"]}], "compare": ["exit"]})";
+      << R"({"name": ")" << name << R"(", "description": "tripwire test", )"
+      << (profiles.empty() ? "" : R"("profiles": [")" + profiles + R"("], )")
+      << R"("setup": [], "operations": [{"args": ["info", "x"]}], "compare": ["exit"]})";
 }
 
 void write_record(const std::filesystem::path& dir, const std::string& name, const std::string& version) {
@@ -57,6 +58,23 @@ TEST(Tripwire, CatchesCaseWithoutBaselineAndBaselineWithoutCase) {
   auto problems = check_family(root.path() / "cases", root.path() / "baselines");
   EXPECT_TRUE(mentions(problems, "case new-case has no baseline")) << problems.size();
   EXPECT_TRUE(mentions(problems, "baseline gone has no case"));
+}
+
+TEST(Tripwire, ExpectsACaseOnlyWhereItsProfilesApply) {
+  ScratchDirectory root(default_temp_root(), "tripwire-test-");
+  write_case(root.path() / "cases", "a");
+  write_case(root.path() / "cases", "only-10", "10.0");
+  write_record(root.path() / "baselines", "a", "7.2");
+  write_record(root.path() / "baselines", "a", "10.0");
+  write_record(root.path() / "baselines", "only-10", "10.0");
+  build_profiles(root.path() / "baselines");
+  auto problems = check_family(root.path() / "cases", root.path() / "baselines");
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  std::filesystem::remove(root.path() / "baselines" / "10.0" / "only-10.meta.json");
+  std::filesystem::remove_all(root.path() / "baselines" / "profiles");
+  build_profiles(root.path() / "baselines");
+  problems = check_family(root.path() / "cases", root.path() / "baselines");
+  EXPECT_TRUE(mentions(problems, "case only-10 has no baseline")) << problems.size();
 }
 
 TEST(Tripwire, CatchesStaleRecordAndUnmappedVersion) {
