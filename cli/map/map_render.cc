@@ -21,11 +21,11 @@ std::string hex16(uint64_t v) {
 
 }  // namespace
 
-std::string render_map_json(const std::vector<MapEntryView>& entries, bool complete, const Profile& profile) {
+std::string render_map_json(const std::vector<MapEntry>& entries, bool complete, const Profile& profile) {
   std::string out = "[";
   char buf[256];
   for (size_t i = 0; i < entries.size(); i++) {
-    const MapEntryView& e = entries[i];
+    const MapEntry& e = entries[i];
     std::snprintf(buf, sizeof buf,
                   "{ \"start\": %" PRIu64 ", \"length\": %" PRIu64 ", \"depth\": %" PRIu64
                   ", \"present\": %s, \"zero\": %s, \"data\": %s",
@@ -43,18 +43,22 @@ std::string render_map_json(const std::vector<MapEntryView>& entries, bool compl
   return out;
 }
 
-std::string render_map_human(const std::vector<MapEntryView>& entries, std::string& error) {
+std::string render_map_human(const std::vector<MapEntry>& entries, const std::vector<std::string>& files,
+                             std::string& error) {
   char header[80];
   std::snprintf(header, sizeof header, "%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
   std::string out = header;
-  for (const MapEntryView& e : entries) {
+  for (const MapEntry& e : entries) {
     bool data = e.flags & kMapData, zero = e.flags & kMapZero;
     if (data && !e.has_offset) {
       error = "File contains external, encrypted or compressed clusters.";
       return out;
     }
-    if (data && !zero)
-      out += hex16(e.start) + hex16(e.length) + hex16(e.has_offset ? e.offset : 0) + e.filename + "\n";
+    if (data && !zero) {
+      out += hex16(e.start) + hex16(e.length) + hex16(e.has_offset ? e.offset : 0);
+      if (e.file < files.size()) out += files[e.file];
+      out += "\n";
+    }
   }
   return out;
 }
