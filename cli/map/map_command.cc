@@ -171,14 +171,12 @@ int map_command(const Program& program, const std::vector<std::string>& args) {
     report_error(program, "Could not open '" + opts->filename + "': " + *message);
     return 1;
   }
-  std::string text;
   std::string stop;
   if (opts->output == "json") {
-    text = render_map_json(entries.value(), !message, program.profile);
+    render_map_json(entries.value(), !message, program.profile, stdout);
   } else {
-    text = render_map_human(entries.value(), session->names, stop);
+    render_map_human(entries.value(), session->names, stdout, stop);
   }
-  std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   if (!stop.empty()) {
     report_error(program, stop);
