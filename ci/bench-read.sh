@@ -4,6 +4,8 @@
 # machine and its load). Setup takes about a minute; set RUNS (default 5) for more runs per row.
 #
 #   INSTAR=build/default/cli/instar SANDBOXES="auto process" RUNS=5 ./ci/bench-read.sh
+#
+# ROWS picks the rows (default "convert map check"): ROWS="map check" sets up only frag.qcow2.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 instar="${INSTAR:-$top/build/default/cli/instar}"
@@ -11,35 +13,41 @@ qemu_img="${QEMU_IMG:-/usr/bin/qemu-img}"
 qemu_io="${QEMU_IO:-$(dirname "$qemu_img")/qemu-io}"
 runs="${RUNS:-5}"
 sandboxes="${SANDBOXES:-auto process}"
+rows="${ROWS:-convert map check}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export INSTAR_QEMU_VERSION=7.2
 
 say() { printf '%s\n' "$*" >&2; }
+wants() { case " $rows " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # Images. random.qcow2: 512 MiB of /dev/urandom; zlib/zstd: ~384 MiB of compressible data (the
 # /usr binaries, repeated); frag.qcow2: 4 GiB virtual, 64 KiB clusters, every other cluster of the
 # first 1 GiB written (8192 data clusters interleaved with holes), by qemu-io in batches.
 say "setup in $work"
 t0=$(date +%s)
-dd if=/dev/urandom of="$work/random.raw" bs=1M count=512 status=none
-"$qemu_img" convert -f raw -O qcow2 "$work/random.raw" "$work/random.qcow2"
-rm -f "$work/random.raw"
-find /usr/bin /usr/lib -maxdepth 2 -type f -size +100k 2>/dev/null | head -400 | xargs cat 2>/dev/null |
-  head -c $((384 << 20)) >"$work/text.raw" || true
-"$qemu_img" convert -c -f raw -O qcow2 "$work/text.raw" "$work/zlib.qcow2"
-"$qemu_img" convert -c -f raw -O qcow2 -o compression_type=zstd "$work/text.raw" "$work/zstd.qcow2"
-rm -f "$work/text.raw"
-"$qemu_img" create -q -f qcow2 -o cluster_size=64k "$work/frag.qcow2" 4G
-batch=()
-for i in $(seq 0 2 16383); do
-  batch+=(-c "write -q -P $((i % 251)) $((i * 65536)) 64k")
-  if [ "${#batch[@]}" -ge 4096 ]; then
-    "$qemu_io" -f qcow2 "${batch[@]}" "$work/frag.qcow2" >/dev/null
-    batch=()
-  fi
-done
-[ "${#batch[@]}" -eq 0 ] || "$qemu_io" -f qcow2 "${batch[@]}" "$work/frag.qcow2" >/dev/null
+if wants convert; then
+  dd if=/dev/urandom of="$work/random.raw" bs=1M count=512 status=none
+  "$qemu_img" convert -f raw -O qcow2 "$work/random.raw" "$work/random.qcow2"
+  rm -f "$work/random.raw"
+  find /usr/bin /usr/lib -maxdepth 2 -type f -size +100k 2>/dev/null | head -400 | xargs cat 2>/dev/null |
+    head -c $((384 << 20)) >"$work/text.raw" || true
+  "$qemu_img" convert -c -f raw -O qcow2 "$work/text.raw" "$work/zlib.qcow2"
+  "$qemu_img" convert -c -f raw -O qcow2 -o compression_type=zstd "$work/text.raw" "$work/zstd.qcow2"
+  rm -f "$work/text.raw"
+fi
+if wants map || wants check; then
+  "$qemu_img" create -q -f qcow2 -o cluster_size=64k "$work/frag.qcow2" 4G
+  batch=()
+  for i in $(seq 0 2 16383); do
+    batch+=(-c "write -q -P $((i % 251)) $((i * 65536)) 64k")
+    if [ "${#batch[@]}" -ge 4096 ]; then
+      "$qemu_io" -f qcow2 "${batch[@]}" "$work/frag.qcow2" >/dev/null
+      batch=()
+    fi
+  done
+  [ "${#batch[@]}" -eq 0 ] || "$qemu_io" -f qcow2 "${batch[@]}" "$work/frag.qcow2" >/dev/null
+fi
 say "setup took $(($(date +%s) - t0)) s; $(du -sh "$work" | cut -f1) of images"
 
 # Median wall time in microseconds of RUNS runs of the command, then how many runs failed; the output
@@ -87,8 +95,10 @@ row() {  # row NAME SUBCOMMAND ARGS...: qemu-img's median, then instar's per san
   done
 }
 
-row "convert random 512M" convert -O raw "$work/random.qcow2" "$work/out.raw"
-row "convert zlib" convert -O raw "$work/zlib.qcow2" "$work/out.raw"
-row "convert zstd" convert -O raw "$work/zstd.qcow2" "$work/out.raw"
-row "map frag 4G" map --output=json "$work/frag.qcow2"
-row "check frag 4G" check "$work/frag.qcow2"
+if wants convert; then
+  row "convert random 512M" convert -O raw "$work/random.qcow2" "$work/out.raw"
+  row "convert zlib" convert -O raw "$work/zlib.qcow2" "$work/out.raw"
+  row "convert zstd" convert -O raw "$work/zstd.qcow2" "$work/out.raw"
+fi
+if wants map; then row "map frag 4G" map --output=json "$work/frag.qcow2"; fi
+if wants check; then row "check frag 4G" check "$work/frag.qcow2"; fi

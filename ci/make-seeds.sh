@@ -332,6 +332,10 @@ def record(fields, operation=1, version=1):
     return bytes(out)
 
 
+def map_entry(start, length, offset, depth, flags, file):
+    return struct.pack("<QQQBBB", start, length, offset, depth, flags, file)
+
+
 qcow2_common = [(100, b"qcow2"), (101, 1 << 20), (102, 65536), (103, 0), (104, 0), (110, 3), (111, 0),
                 (112, 0), (113, 0), (114, 0), (115, 16)]
 nested = [(8, 1)]
@@ -359,6 +363,12 @@ records = {
          + [(410, luks_slot(1 if i == 0 else 0, 4096 + i * 258048)) for i in range(8)])]),
     "nested-to-max-depth": record(nested),
     "unknown-operation-empty-bytes": record([(9, b""), (9, b"")], operation=0xFFFF),
+    # map: extents packed 27 bytes each, 128 to a kMapEntries field (507; core/ops/map_record.h).
+    "map-two-batches": record([(507, b"".join(map_entry(2 * i * 65536, 65536, (5 + i) * 65536, 0, 1 | 4 | 16, 0)
+                                              for i in range(128))),
+                               (507, map_entry(256 * 65536, 65536, 0, 1, 0, 0) +
+                                     map_entry(257 * 65536, 512, 0, 0, 2 | 4, 0))], operation=2),
+    "map-unknown-flag": record([(507, map_entry(0, 65536, 0, 0, 32, 0))], operation=2),
 }
 for stem, b in records.items():
     seed("record_decoder", stem, b)

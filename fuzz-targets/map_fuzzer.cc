@@ -3,11 +3,12 @@
 // bytes as they are, with a random window, both profiles, and backing / data files attached when core asks
 // for them, as cli/chain/chain_session.cc does.
 //
-// Invariants: execute() succeeds and its record decodes; a map record is an error, a device request, or
-// layers then entries; the entries start at the window's start, follow each other without gap or overlap,
-// are non-empty (except a single zero-length entry for an empty window), end inside the window (at its end
-// when the walk finished), never could have been merged with their neighbour, name a layer that exists;
-// and running the same request again, with the scratch memory overwritten, gives the same record.
+// Invariants: execute() succeeds, its record decodes and its extent batches unpack (all full but the
+// last); a map record is an error, a device request, or layers then entries; the entries start at the
+// window's start, follow each other without gap or overlap, are non-empty (except a single zero-length
+// entry for an empty window), end inside the window (at its end when the walk finished), never could have
+// been merged with their neighbour, name a layer that exists; and running the same request again, with the
+// scratch memory overwritten, gives the same record.
 //
 // Input (docs/fuzzing.md, "map"): values taken in order by InputReader (zeros past the end):
 //   selector  bit 0: qemu 10.0 rules (else 7.2)
@@ -22,7 +23,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
+#include "cli/map/map_entries.h"
 #include "cli/record_decoder.h"
 #include "core/io/memory_block_device.h"
 #include "core/ops/execute.h"
@@ -34,6 +37,7 @@
 namespace {
 
 using instar::ByteSpan;
+using instar::cli::MapEntry;
 using instar::cli::RecordField;
 using instar::fuzz::InputReader;
 namespace q = instar::qcow2;
@@ -331,22 +335,22 @@ RunResult run(const instar::Request& request, const Setup& setup, uint8_t* recor
 }
 
 // What qemu-img's entry_mergeable says (map.cc merges exactly these).
-bool mergeable(const RecordField& a, const RecordField& b) {
-  if (a.u64_of(instar::kMapFlags) != b.u64_of(instar::kMapFlags)) return false;
-  if (a.u64_of(instar::kMapDepth) != b.u64_of(instar::kMapDepth)) return false;
-  auto ao = a.u64_of(instar::kMapOffset), bo = b.u64_of(instar::kMapOffset);
-  if (ao.has_value() != bo.has_value()) return false;
-  if (!ao) return true;
-  return a.u64_of(instar::kMapFile) == b.u64_of(instar::kMapFile) && *ao + *a.u64_of(instar::kMapLength) == *bo;
+bool mergeable(const MapEntry& a, const MapEntry& b) {
+  if (a.flags != b.flags || a.depth != b.depth || a.has_offset != b.has_offset) return false;
+  if (!a.has_offset) return true;
+  return a.file == b.file && a.offset + a.length == b.offset;
 }
 
 void check_map(const RecordField& root, const Window& w, uint64_t devices) {
+  // Every map record's extent batches unpack.
+  auto decoded = instar::cli::decode_map_entries(root);
+  INSTAR_FUZZ_CHECK(decoded.is_ok());
+  const std::vector<MapEntry>& entries = decoded.value();
   if (root.find(instar::kTagNeedDevice) != nullptr) {
-    INSTAR_FUZZ_CHECK(root.find(instar::kMapEntry) == nullptr);
+    INSTAR_FUZZ_CHECK(entries.empty());
     return;
   }
   auto layers = root.find_all(instar::kTagLayer);
-  auto entries = root.find_all(instar::kMapEntry);
   bool error = root.find(instar::kTagErrorMessage) != nullptr;
   if (error) INSTAR_FUZZ_CHECK(root.string_of(instar::kTagErrorMessage).value_or("") != "");
   if (layers.empty()) {
@@ -360,34 +364,31 @@ void check_map(const RecordField& root, const Window& w, uint64_t devices) {
     INSTAR_FUZZ_CHECK(error);  // the first block status failed
     return;
   }
+  // Batches are full but for the last.
+  auto batches = root.find_all(instar::kMapEntries);
+  for (size_t i = 0; i + 1 < batches.size(); i++)
+    INSTAR_FUZZ_CHECK(batches[i]->bytes.size() == instar::kMapEntriesPerField * instar::kMapEntryBytes);
   uint64_t expected_start = w.start;
   for (size_t i = 0; i < entries.size(); i++) {
-    const RecordField& e = *entries[i];
-    auto start = e.u64_of(instar::kMapStart), length = e.u64_of(instar::kMapLength);
-    auto depth = e.u64_of(instar::kMapDepth), flags = e.u64_of(instar::kMapFlags);
-    INSTAR_FUZZ_CHECK(start && length && depth && flags);
-    INSTAR_FUZZ_CHECK(*start == expected_start);
-    INSTAR_FUZZ_CHECK(*length > 0 || entries.size() == 1);
-    INSTAR_FUZZ_CHECK(*length <= ~uint64_t{0} - *start);
-    INSTAR_FUZZ_CHECK(*depth < layers.size());
-    INSTAR_FUZZ_CHECK((*flags & ~uint64_t{15}) == 0);
-    if ((*flags & instar::kMapCompressed) != 0) INSTAR_FUZZ_CHECK((*flags & instar::kMapData) != 0);
-    if (auto offset = e.u64_of(instar::kMapOffset)) {
-      INSTAR_FUZZ_CHECK(e.u64_of(instar::kMapFile).value_or(99) < devices);
-    } else {
-      INSTAR_FUZZ_CHECK(e.find(instar::kMapFile) == nullptr);
-    }
-    if (i > 0) INSTAR_FUZZ_CHECK(!mergeable(*entries[i - 1], e));
-    expected_start = *start + *length;
+    const MapEntry& e = entries[i];
+    INSTAR_FUZZ_CHECK(e.start == expected_start);
+    INSTAR_FUZZ_CHECK(e.length > 0 || entries.size() == 1);
+    INSTAR_FUZZ_CHECK(e.length <= ~uint64_t{0} - e.start);
+    INSTAR_FUZZ_CHECK(e.depth < layers.size());
+    INSTAR_FUZZ_CHECK((e.flags & ~uint64_t{15}) == 0);
+    if ((e.flags & instar::kMapCompressed) != 0) INSTAR_FUZZ_CHECK((e.flags & instar::kMapData) != 0);
+    if (e.has_offset) INSTAR_FUZZ_CHECK(e.file < devices);
+    if (i > 0) INSTAR_FUZZ_CHECK(!mergeable(entries[i - 1], e));
+    expected_start = e.start + e.length;
   }
   // Inside the window; at its end when the walk finished.
   if (w.has_max && w.max <= ~uint64_t{0} - w.start) INSTAR_FUZZ_CHECK(expected_start <= w.start + w.max);
-  if (entries.size() == 1 && *entries[0]->u64_of(instar::kMapLength) == 0) {
+  if (entries.size() == 1 && entries[0].length == 0) {
     INSTAR_FUZZ_CHECK(!error);
   }
   // qemu-img's start + max-length is an int64_t that wraps: past INT64_MAX nothing is mapped.
   if (w.has_max && (w.max > ~uint64_t{0} - w.start || w.start + w.max > 0x7fffffffffffffffull))
-    INSTAR_FUZZ_CHECK(entries.size() == 1 && *entries[0]->u64_of(instar::kMapLength) == 0);
+    INSTAR_FUZZ_CHECK(entries.size() == 1 && entries[0].length == 0);
 }
 
 }  // namespace

@@ -1,13 +1,16 @@
 // record_decoder_fuzzer.cc: the host's result-record decoder on hostile bytes, and RecordWriter against a
 // model.
 //
-// Every input is used twice: as a record to decode, and as a program of writer operations (docs/fuzzing.md).
+// Every input is used twice: as a record to decode (and its map extent batches to unpack), and as a program of
+// writer operations (docs/fuzzing.md).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "cli/map/map_entries.h"
 #include "cli/record_decoder.h"
+#include "core/ops/map_record.h"
 #include "core/record/record.h"
 #include "fuzz-targets/fuzz_support.h"
 
@@ -74,6 +77,23 @@ void fuzz_decoder(ByteSpan input) {
     size_t same = 0;
     for (const RecordField& other : root.children) same += other.tag == child.tag ? 1 : 0;
     INSTAR_FUZZ_CHECK(root.find_all(child.tag).size() == same);
+  }
+
+  // The map record's extent batches (cli/map/map_entries.h): unpacked, one entry per kMapEntryBytes.
+  auto entries = instar::cli::decode_map_entries(root);
+  if (entries.is_error()) {
+    INSTAR_FUZZ_CHECK(entries.error().message != nullptr && entries.error().message[0] != '\0');
+    return;
+  }
+  size_t packed = 0;
+  for (const RecordField* batch : root.find_all(instar::kMapEntries)) {
+    INSTAR_FUZZ_CHECK(!batch->is_u64 && !batch->is_group && batch->bytes.size() % instar::kMapEntryBytes == 0);
+    packed += batch->bytes.size() / instar::kMapEntryBytes;
+  }
+  INSTAR_FUZZ_CHECK(entries.value().size() == packed);
+  for (const instar::cli::MapEntry& e : entries.value()) {
+    INSTAR_FUZZ_CHECK((e.flags & ~uint64_t{15}) == 0 && e.depth < 256);
+    if (!e.has_offset) INSTAR_FUZZ_CHECK(e.offset == 0 && e.file == 0);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/chain/chain_session.h"
+#include "cli/map/map_entries.h"
 #include "cli/map/map_render.h"
 #include "cli/getopt_args.h"
 #include "cli/object_option.h"
@@ -158,19 +159,10 @@ int map_command(const Program& program, const std::vector<std::string>& args) {
     report_error(program, "sandbox: the result record is not a map record");
     return 1;
   }
-  std::vector<MapEntryView> entries;
-  for (const RecordField* e : root.find_all(kMapEntry)) {
-    MapEntryView v;
-    v.start = e->u64_of(kMapStart).value_or(0);
-    v.length = e->u64_of(kMapLength).value_or(0);
-    v.depth = e->u64_of(kMapDepth).value_or(0);
-    v.flags = e->u64_of(kMapFlags).value_or(0);
-    if (auto off = e->u64_of(kMapOffset)) {
-      v.has_offset = true;
-      v.offset = *off;
-      v.filename = device_name(*session, e->u64_of(kMapFile).value_or(0));
-    }
-    entries.push_back(std::move(v));
+  auto entries = decode_map_entries(root);
+  if (entries.is_error()) {
+    report_error(program, std::string("sandbox: ") + entries.error().message);
+    return 1;
   }
   auto message = record_error_message(root);
   bool had_layers = root.find(kTagLayer) != nullptr;
@@ -179,14 +171,12 @@ int map_command(const Program& program, const std::vector<std::string>& args) {
     report_error(program, "Could not open '" + opts->filename + "': " + *message);
     return 1;
   }
-  std::string text;
   std::string stop;
   if (opts->output == "json") {
-    text = render_map_json(entries, !message, program.profile);
+    render_map_json(entries.value(), !message, program.profile, stdout);
   } else {
-    text = render_map_human(entries, stop);
+    render_map_human(entries.value(), session->names, stdout, stop);
   }
-  std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   if (!stop.empty()) {
     report_error(program, stop);

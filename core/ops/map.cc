@@ -29,18 +29,39 @@ bool mergeable(const Entry& a, const Entry& b) {
   return true;
 }
 
-void write_entry(RecordWriter& out, const Entry& e) {
-  out.begin(kMapEntry);
-  out.put_u64(kMapStart, e.start);
-  out.put_u64(kMapLength, e.length);
-  out.put_u64(kMapDepth, e.depth);
-  out.put_u64(kMapFlags, e.flags);
-  if (e.has_offset) {
-    out.put_u64(kMapOffset, e.offset);
-    out.put_u64(kMapFile, e.file);
+// Extents are packed kMapEntriesPerField to a record field (map_record.h).
+class EntryBatch {
+ public:
+  explicit EntryBatch(RecordWriter& out) : out_(out) {}
+
+  void add(const Entry& e) {
+    uint8_t* p = bytes_ + count_ * kMapEntryBytes;
+    store_le64(p, e.start);
+    store_le64(p + 8, e.length);
+    store_le64(p + 16, e.has_offset ? e.offset : 0);
+    p[24] = static_cast<uint8_t>(e.depth);
+    p[25] = static_cast<uint8_t>(e.flags | (e.has_offset ? kMapOffsetValid : 0));
+    p[26] = e.has_offset ? e.file : 0;
+    if (++count_ == kMapEntriesPerField) flush();
   }
-  out.end(kMapEntry);
-}
+
+  void flush() {
+    if (count_ == 0) return;
+    out_.put_bytes(kMapEntries, ByteSpan(bytes_, count_ * kMapEntryBytes));
+    count_ = 0;
+  }
+
+ private:
+  static void store_le64(uint8_t* p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  }
+
+  RecordWriter& out_;
+  uint8_t bytes_[kMapEntriesPerField * kMapEntryBytes];
+  size_t count_ = 0;
+};
+
+static_assert(kMaxAttached < 255, "a layer's depth and a device number fit the entry's u8 fields");
 
 }  // namespace
 
@@ -58,6 +79,7 @@ void run_map(const Request& request, const Devices& devices, Arena& scratch, Rec
       length = p.start + p.max_length;
     }
   }
+  EntryBatch batch(out);
   Entry curr;
   curr.start = p.start;
   while (curr.start + curr.length < length) {
@@ -65,6 +87,7 @@ void run_map(const Request& request, const Devices& devices, Arena& scratch, Rec
     auto status = image::chain_status(*chain.top, offset, length - offset);
     if (status.is_error()) {
       // qemu-img drops the entry it was extending and stops.
+      batch.flush();
       write_error(out, status.error());
       return;
     }
@@ -83,10 +106,11 @@ void run_map(const Request& request, const Devices& devices, Arena& scratch, Rec
       curr.length += next.length;
       continue;
     }
-    if (curr.length > 0) write_entry(out, curr);
+    if (curr.length > 0) batch.add(curr);
     curr = next;
   }
-  write_entry(out, curr);
+  batch.add(curr);
+  batch.flush();
 }
 
 }  // namespace instar
