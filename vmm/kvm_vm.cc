@@ -20,6 +20,7 @@
 
 #include "vmm/abi/instar_abi.h"
 #include "vmm/elf_loader.h"
+#include "vmm/guest_cpuid.h"
 
 namespace instar::vmm {
 
@@ -29,7 +30,6 @@ const int kTimerSignal = SIGRTMIN + 3;
 
 // g++ sizes `struct kvm_cpuid2` (which ends in a zero-length array) as 12 bytes,
 // not the kernel's 8, which changes the ioctl number; spell them with the C size.
-constexpr unsigned long kGetSupportedCpuid = _IOWR(KVMIO, 0x05, uint64_t);
 constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, uint64_t);
 
 struct Fd {
@@ -188,14 +188,9 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
                                                               [run_size](void* p) { munmap(p, run_size); });
   auto* run = static_cast<kvm_run*>(run_map);
 
-  // CPUID as the host supports it, so the guest may use SSE.
-  constexpr int kMaxCpuid = 256;
-  std::vector<uint8_t> cpuid_buf(8 + kMaxCpuid * sizeof(kvm_cpuid_entry2));
-  auto* cpuid = reinterpret_cast<kvm_cpuid2*>(cpuid_buf.data());
-  cpuid->nent = kMaxCpuid;
-  if (ioctl(kvm.fd, kGetSupportedCpuid, cpuid) != 0)
-    return failure("kvm: cannot read the supported CPUID: " + std::string(std::strerror(errno)));
-  if (ioctl(vcpu.fd, kSetCpuid2, cpuid) != 0)
+  // The host's CPUID, reduced to the leaves and features the guest may use (vmm/guest_cpuid.cc).
+  GuestCpuid cpuid = guest_cpuid();
+  if (ioctl(vcpu.fd, kSetCpuid2, &cpuid) != 0)
     return failure("kvm: cannot set CPUID: " + std::string(std::strerror(errno)));
 
   kvm_sregs sregs{};
