@@ -46,6 +46,11 @@ constexpr uint64_t kMaxHeapBytes = 64ull << 20;
   Arena arena(scratch, static_cast<size_t>(free_bytes - record_bytes - malloc_bytes));
   RecordWriter writer(record, static_cast<size_t>(record_bytes));
   if (execute(request, devices, arena, writer).is_error()) guest_exit(6);
+  // Operations flush what they write before they report success; a write still held back here
+  // failing means one did not, and the run ends without a result rather than with a wrong one.
+  if (image.flush().is_error()) guest_exit(9);
+  for (auto& device : attached)
+    if (device.flush().is_error()) guest_exit(9);
   instar_hc_result result{reinterpret_cast<uint64_t>(writer.data()), writer.size(), INSTAR_HC_EIO, 0};
   hypercall(INSTAR_HC_RESULT, &result);
   guest_exit(result.status == INSTAR_HC_OK ? 0 : 7);

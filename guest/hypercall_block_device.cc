@@ -3,6 +3,8 @@
 
 #include "guest/hypercall.h"
 
+extern "C" void* malloc(size_t bytes);
+
 namespace instar::guest {
 
 void HypercallBlockDevice::attach(uint32_t device) {
@@ -16,6 +18,12 @@ void HypercallBlockDevice::attach(uint32_t device) {
 
 Result<void> HypercallBlockDevice::read(uint64_t offset, void* buffer, size_t length) {
   if (offset > size_ || length > size_ - offset) return make_error(Errc::io, "read beyond end of device");
+  if (length == 0) return ok();
+  INSTAR_TRY(flush());
+  return read_direct(offset, buffer, length);
+}
+
+Result<void> HypercallBlockDevice::read_direct(uint64_t offset, void* buffer, size_t length) {
   instar_hc_block_read arg{device_, 0, offset, length, reinterpret_cast<uint64_t>(buffer), INSTAR_HC_EIO, 0};
   hypercall(INSTAR_HC_BLOCK_READ, &arg);
   if (arg.status != INSTAR_HC_OK) return make_error(Errc::io, "Input/output error");
@@ -23,6 +31,7 @@ Result<void> HypercallBlockDevice::read(uint64_t offset, void* buffer, size_t le
 }
 
 Result<DeviceExtent> HypercallBlockDevice::extent(uint64_t offset) {
+  INSTAR_TRY(flush());
   if (offset >= size_) return make_error(Errc::io, "extent query beyond end of device");
   instar_hc_block_extent arg{device_, 0, offset, 0, 0, INSTAR_HC_EIO};
   hypercall(INSTAR_HC_BLOCK_EXTENT, &arg);
@@ -33,6 +42,7 @@ Result<DeviceExtent> HypercallBlockDevice::extent(uint64_t offset) {
 }
 
 Result<void> HypercallBlockDevice::write_zeroes(uint64_t offset, uint64_t length, bool unmap) {
+  INSTAR_TRY(flush());
   instar_hc_block_zero arg{device_, unmap ? 1u : 0u, offset, length, INSTAR_HC_EIO, 0};
   hypercall(INSTAR_HC_BLOCK_ZERO, &arg);
   if (arg.status == INSTAR_HC_EPERM) return make_error(Errc::io, "device is read-only");
@@ -41,6 +51,29 @@ Result<void> HypercallBlockDevice::write_zeroes(uint64_t offset, uint64_t length
 }
 
 Result<void> HypercallBlockDevice::write(uint64_t offset, const void* buffer, size_t length) {
+  if (gather_length_ != 0 && offset == gather_offset_ + gather_length_ && length <= kGatherBytes - gather_length_) {
+    __builtin_memcpy(gather_ + gather_length_, buffer, length);
+    gather_length_ += length;
+    return ok();
+  }
+  INSTAR_TRY(flush());
+  if (length == 0 || length >= kGatherBytes / 2) return write_direct(offset, buffer, length);
+  if (gather_ == nullptr) gather_ = static_cast<uint8_t*>(malloc(kGatherBytes));
+  if (gather_ == nullptr) return write_direct(offset, buffer, length);
+  __builtin_memcpy(gather_, buffer, length);
+  gather_offset_ = offset;
+  gather_length_ = length;
+  return ok();
+}
+
+Result<void> HypercallBlockDevice::flush() {
+  if (gather_length_ == 0) return ok();
+  size_t length = gather_length_;
+  gather_length_ = 0;
+  return write_direct(gather_offset_, gather_, length);
+}
+
+Result<void> HypercallBlockDevice::write_direct(uint64_t offset, const void* buffer, size_t length) {
   instar_hc_block_write arg{device_, 0, offset, length, reinterpret_cast<uint64_t>(buffer), INSTAR_HC_EIO, 0};
   hypercall(INSTAR_HC_BLOCK_WRITE, &arg);
   if (arg.status == INSTAR_HC_EPERM) return make_error(Errc::io, "device is read-only");

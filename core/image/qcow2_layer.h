@@ -75,7 +75,16 @@ class Qcow2Layer final : public Layer {
 
   uint8_t compression_type_ = 0;
   Arena* scratch_ = nullptr;
-  uint8_t* compressed_in_ = nullptr;  // one cluster's compressed bytes (at most a cluster + a sector)
+  struct CompressedSpan {
+    uint64_t offset;
+    uint64_t length;
+  };
+  Result<CompressedSpan> compressed_span(uint64_t entry) const;
+
+  uint8_t* compressed_in_ = nullptr;  // compressed bytes of one or more clusters that follow on in the file
+  uint64_t compressed_capacity_ = 0;  // a cluster + a sector, at least 256 KiB
+  uint64_t run_offset_ = 0;           // file offset of compressed_in_[0]
+  uint64_t run_length_ = 0;           // bytes held, 0 when none
   uint8_t* decompressed_ = nullptr;   // the cluster last decompressed
   uint64_t decompressed_entry_ = 0;   // its L2 entry, 0 when none
 

@@ -50,6 +50,10 @@ class BlockDevice {
     }
     return ok();
   }
+  // Completes writes a device has held back (the guest's coalesces small adjacent writes into one
+  // hypercall); an operation that writes calls it before it reports success, so a failed write is
+  // still its error. Devices that write at once have nothing to do.
+  virtual Result<void> flush() { return ok(); }
   // Bytes the file occupies on disk (st_blocks * 512); size() where unknown.
   virtual uint64_t allocated_size() const { return size(); }
 

@@ -153,6 +153,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
     }
     offset += n;
   }
+  INSTAR_TRY(output.flush());
   return written;
 }
 

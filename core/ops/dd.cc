@@ -36,7 +36,7 @@ Result<void> copy_window(image::Layer& top, BlockDevice& output, const DdWindow&
     for (size_t i = 0; i < kSector; i++) buffer[i] = 0;
     INSTAR_TRY(output.write(w.length, buffer, static_cast<size_t>(out_size - w.length)));
   }
-  return ok();
+  return output.flush();
 }
 
 }  // namespace
