@@ -94,43 +94,80 @@ Result<void> write_zero_bytes(BlockDevice& output, uint64_t offset, uint64_t len
   return ok();
 }
 
+// One iteration of qemu's copy loop (convert_iteration_sectors): a run of
+// data (to read and scan) or of zeroes.
+struct Chunk {
+  uint64_t length = 0;
+  bool data = false;
+};
+
+struct Walk {
+  uint64_t total = 0;
+  uint64_t min_sectors = 0;    // -S in sectors; 0: every byte is written
+  uint64_t alignment = 1;      // sectors: the sparse detection's alignment
+  uint64_t src_alignment = 1;  // sectors: the source's cluster size (qcow2), else 1
+};
+
+// qemu's cached block status (sector_next_status): [.., end) has one kind.
+struct StatusCursor {
+  uint64_t end = 0;
+  bool data = false;
+};
+
+// qemu asks for the status of at most BDRV_REQUEST_MAX_SECTORS at a time.
+constexpr uint64_t kMaxStatusBytes = (uint64_t{0x7fffffff} >> 9) << 9;
+
+Result<Chunk> next_chunk(image::Chain& chain, const Walk& walk, StatusCursor& cursor, uint64_t offset) {
+  if (cursor.end <= offset) {
+    uint64_t query = walk.total - offset < kMaxStatusBytes ? walk.total - offset : kMaxStatusBytes;
+    INSTAR_TRY_ASSIGN(status, image::chain_status(*chain.top, offset, query));
+    if (status.status.length == 0) return make_error(Errc::io, "Input/output error");
+    // Whole sectors (a raw file's partial last sector counts as one), and the
+    // status's end kept on the source's alignment unless that would empty it.
+    uint64_t sectors = (status.status.length + kSector - 1) / kSector;
+    uint64_t tail = (offset / kSector + sectors) % walk.src_alignment;
+    if (sectors > tail) sectors -= tail;
+    uint64_t end = offset + sectors * kSector;
+    cursor.end = end < walk.total ? end : walk.total;
+    cursor.data = (status.status.flags & image::kData) && !(status.status.flags & image::kZero);
+  }
+  Chunk chunk;
+  chunk.data = cursor.data;
+  chunk.length = cursor.end - offset;
+  // Data is read a buffer at a time; with -S 0 zeroes are written a buffer at a time too.
+  if (chunk.length > kBufferBytes) chunk.length = kBufferBytes;
+  return chunk;
+}
+
 Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertParams& params, Arena& scratch) {
-  uint64_t total = chain.top->size;
+  Walk walk;
+  walk.total = chain.top->size;
   // A new file reads as zeroes; with -S 0 qemu writes zeroes anyway (a fully allocated target).
   bool zero_init = params.min_sparse != 0 && (!params.skip_create || params.target_is_zero);
   bool unmap = params.min_sparse != 0;
-  uint64_t min_sectors = params.min_sparse / kSector;
-  uint64_t alignment = min_sectors > 0 ? pow2floor(min_sectors) : 1;
+  walk.min_sectors = params.min_sparse / kSector;
+  walk.alignment = walk.min_sectors > 0 ? pow2floor(walk.min_sectors) : 1;
+  if (chain.format_of[0] == ImageFormat::qcow2) walk.src_alignment = chain.qcow2[0].cluster_size() / kSector;
   INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBufferBytes)));
   uint64_t written = 0;
   uint64_t offset = 0;
-  while (offset < total) {
-    uint64_t n = total - offset < kBufferBytes ? total - offset : kBufferBytes;
-    INSTAR_TRY_ASSIGN(status, image::chain_status(*chain.top, offset, n));
-    n = status.status.length;
-    if (n == 0) return make_error(Errc::io, "Input/output error");
-    // qemu-img converts whole sectors: a status ending inside a sector (a raw
-    // file's partial last sector) extends to the sector's end.
-    n = (offset + n + kSector - 1) / kSector * kSector - offset;
-    if (n > total - offset) n = total - offset;
-    bool data = (status.status.flags & image::kData) && !(status.status.flags & image::kZero);
-    if (!data && min_sectors == 0) {
+  StatusCursor cursor;
+  while (offset < walk.total) {
+    INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset));
+    uint64_t n = chunk.length;
+    if (!chunk.data && walk.min_sectors == 0) {
       // -S 0: a fully allocated target; zeroes are written, not left as holes.
       INSTAR_TRY(write_zero_bytes(output, offset, n, buffer));
       offset += n;
       continue;
     }
-    if (!data) {
+    if (!chunk.data) {
       if (!zero_init) INSTAR_TRY(output.write_zeroes(offset, n, unmap));
       offset += n;
       continue;
     }
-    // Chunks end on the sparse alignment where they can (qemu aligns its requests).
-    uint64_t align_bytes = alignment * kSector;
-    uint64_t end = (offset + n) / align_bytes * align_bytes;
-    if (end > offset) n = end - offset;
     INSTAR_TRY(image::read_chain(*chain.top, offset, buffer, static_cast<size_t>(n)));
-    if (min_sectors == 0) {
+    if (walk.min_sectors == 0) {
       INSTAR_TRY(output.write(offset, buffer, static_cast<size_t>(n)));
       written += n;
       offset += n;
@@ -139,8 +176,8 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
     uint64_t sectors = n / kSector, sector = offset / kSector, done = 0;
     while (done < sectors) {
       uint64_t run = 0;
-      bool allocated =
-          allocated_run_min(buffer + done * kSector, sectors - done, &run, min_sectors, sector + done, alignment);
+      bool allocated = allocated_run_min(buffer + done * kSector, sectors - done, &run, walk.min_sectors,
+                                         sector + done, walk.alignment);
       if (run == 0) return make_error(Errc::io, "Input/output error");
       uint64_t at = offset + done * kSector, bytes = run * kSector;
       if (allocated) {
