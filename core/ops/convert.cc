@@ -6,6 +6,7 @@
 #include "core/ops/chain_open.h"
 #include "core/ops/convert_record.h"
 #include "core/ops/info.h"
+#include "core/ops/progress.h"
 
 namespace instar {
 
@@ -139,7 +140,25 @@ Result<Chunk> next_chunk(image::Chain& chain, const Walk& walk, StatusCursor& cu
   return chunk;
 }
 
-Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertParams& params, Arena& scratch) {
+// Whether qemu counts the chunk in its progress: data, and zeroes written with -S 0.
+bool counts_for_progress(const Chunk& chunk, const Walk& walk) { return chunk.data || walk.min_sectors == 0; }
+
+uint64_t sectors_of(uint64_t bytes) { return (bytes + kSector - 1) / kSector; }
+
+// qemu's first pass (convert_do_copy): the sectors the progress meter counts.
+Result<uint64_t> progress_sectors(image::Chain& chain, const Walk& walk) {
+  uint64_t sectors = 0;
+  StatusCursor cursor;
+  for (uint64_t offset = 0; offset < walk.total;) {
+    INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset));
+    if (counts_for_progress(chunk, walk)) sectors += sectors_of(chunk.length);
+    offset += chunk.length;
+  }
+  return sectors;
+}
+
+Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertParams& params, Arena& scratch,
+                      ProgressMeter& meter) {
   Walk walk;
   walk.total = chain.top->size;
   // A new file reads as zeroes; with -S 0 qemu writes zeroes anyway (a fully allocated target).
@@ -148,6 +167,11 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   walk.min_sectors = params.min_sparse / kSector;
   walk.alignment = walk.min_sectors > 0 ? pow2floor(walk.min_sectors) : 1;
   if (chain.format_of[0] == ImageFormat::qcow2) walk.src_alignment = chain.qcow2[0].cluster_size() / kSector;
+  uint64_t progress_total = 0, progress_done = 0;
+  if (params.progress) {
+    INSTAR_TRY_ASSIGN(counted, progress_sectors(chain, walk));
+    progress_total = counted;
+  }
   INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBufferBytes)));
   uint64_t written = 0;
   uint64_t offset = 0;
@@ -155,6 +179,11 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   while (offset < walk.total) {
     INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset));
     uint64_t n = chunk.length;
+    // qemu prints the step when it takes the chunk, before reading it.
+    if (params.progress && counts_for_progress(chunk, walk) && progress_total > 0) {
+      progress_done += sectors_of(n);
+      meter.print(convert_progress_value(progress_done, progress_total), 0);
+    }
     if (!chunk.data && walk.min_sectors == 0) {
       // -S 0: a fully allocated target; zeroes are written, not left as holes.
       INSTAR_TRY(write_zero_bytes(output, offset, n, buffer));
@@ -214,7 +243,15 @@ void run_convert(const Request& request, const Devices& devices, Arena& scratch,
   }
   out.put_u64(kConvertVirtualSize, total);
   if (request.convert.create_only) return;
-  auto written = copy(chain, *output, request.convert, scratch);
+  // The host printed qemu's first line (0%) before anything was opened.
+  ProgressMeter meter(request.convert.progress, softfloat::kF32One);
+  auto written = copy(chain, *output, request.convert, scratch, meter);
+  // qemu-img's last line (100%) comes only with success.
+  if (written.is_ok()) meter.print(softfloat::kF32Hundred, 0);
+  if (!meter.write(out)) {
+    write_error(out, make_error(Errc::invalid, "progress meter overflow"));
+    return;
+  }
   if (written.is_error()) {
     write_error(out, written.error());
     return;
