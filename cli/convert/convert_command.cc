@@ -35,6 +35,8 @@ struct ConvertOptions {
   bool progress = false, quiet = false, skip_create = false, compress = false, target_is_zero = false;
   bool image_opts = false, target_image_opts = false, copy_range = false;
   bool salvage = false, bitmaps = false, skip_broken_bitmaps = false;
+  uint8_t coroutines = 8;  // -m: only -p's lines after a failed read depend on it
+  bool in_order = true;    // not -W
   std::optional<std::string> backing_format;
   std::optional<std::string> options, backing, snapshot;
   std::vector<std::string> sources;
@@ -142,9 +144,12 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
           }
           return std::nullopt;
         }
+        o.coroutines = static_cast<uint8_t>(n);
         break;
       }
       case 'W':
+        o.in_order = false;
+        break;
       case 'U':
         break;
       case kOptObject:
@@ -244,6 +249,8 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   request.convert.skip_create = opts->skip_create;
   request.convert.target_is_zero = opts->target_is_zero;
   request.convert.progress = opts->progress;
+  request.convert.coroutines = opts->coroutines;
+  request.convert.in_order = opts->in_order;
   // Checks qemu makes of the target once the source opened.
   std::optional<std::string> after_open;
   if (!known_format) {
@@ -286,7 +293,9 @@ int convert_command(const Program& program, const std::vector<std::string>& args
     if (root.find(kTagLayer) == nullptr) {
       report_error(program, "Could not open '" + source + "': " + *message);
     } else {
-      report_error(program, "error while reading at byte 0: " + *message);
+      // qemu-img names the start of the chunk it was reading.
+      uint64_t at = root.u64_of(kConvertFailedOffset).value_or(0);
+      report_error(program, "error while reading at byte " + std::to_string(at) + ": " + *message);
     }
     return 1;
   }

@@ -57,6 +57,8 @@ void print_progress(const ProgressLines& lines, uint64_t from, uint64_t to, std:
     for (uint64_t i = 0; i < run.repeat && at < to; i++, at++)
       if (at >= from) std::fwrite(line.data(), 1, line.size(), out);
   }
+  // Before any message on stderr, as qemu-img's lines are (it flushes each one).
+  std::fflush(out);
 }
 
 }  // namespace instar::cli

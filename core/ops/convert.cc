@@ -135,8 +135,10 @@ Result<Chunk> next_chunk(image::Chain& chain, const Walk& walk, StatusCursor& cu
   Chunk chunk;
   chunk.data = cursor.data;
   chunk.length = cursor.end - offset;
-  // Data is read a buffer at a time; with -S 0 zeroes are written a buffer at a time too.
-  if (chunk.length > kBufferBytes) chunk.length = kBufferBytes;
+  // Data is read a buffer at a time; with -S 0 zeroes are written a buffer at a
+  // time too; other zeroes are one chunk (it matters for which chunks qemu's
+  // coroutines hold when a read fails).
+  if ((chunk.data || walk.min_sectors == 0) && chunk.length > kBufferBytes) chunk.length = kBufferBytes;
   return chunk;
 }
 
@@ -157,8 +159,9 @@ Result<uint64_t> progress_sectors(image::Chain& chain, const Walk& walk) {
   return sectors;
 }
 
+// `read_failed_at`: the start of the chunk whose read failed (qemu-img names it).
 Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertParams& params, Arena& scratch,
-                      ProgressMeter& meter) {
+                      ProgressMeter& meter, uint64_t& read_failed_at) {
   Walk walk;
   walk.total = chain.top->size;
   // A new file reads as zeroes; with -S 0 qemu writes zeroes anyway (a fully allocated target).
@@ -172,6 +175,15 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
     INSTAR_TRY_ASSIGN(counted, progress_sectors(chain, walk));
     progress_total = counted;
   }
+  // qemu prints the step when a coroutine takes the chunk, before reading it.
+  auto step = [&](const Chunk& chunk) {
+    if (!params.progress || !counts_for_progress(chunk, walk) || progress_total == 0) return;
+    progress_done += sectors_of(chunk.length);
+    meter.print(convert_progress_value(progress_done, progress_total), 0);
+  };
+  // Whether a chunk makes its coroutine wait for I/O: all but zeroes left to a zeroed target.
+  auto waits = [&](const Chunk& chunk) { return chunk.data || walk.min_sectors == 0 || !zero_init; };
+  bool waited = false;
   INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBufferBytes)));
   uint64_t written = 0;
   uint64_t offset = 0;
@@ -179,11 +191,9 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   while (offset < walk.total) {
     INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset));
     uint64_t n = chunk.length;
-    // qemu prints the step when it takes the chunk, before reading it.
-    if (params.progress && counts_for_progress(chunk, walk) && progress_total > 0) {
-      progress_done += sectors_of(n);
-      meter.print(convert_progress_value(progress_done, progress_total), 0);
-    }
+    step(chunk);
+    bool first_wait = !waited && waits(chunk);
+    waited = waited || first_wait;
     if (!chunk.data && walk.min_sectors == 0) {
       // -S 0: a fully allocated target; zeroes are written, not left as holes.
       INSTAR_TRY(write_zero_bytes(output, offset, n, buffer));
@@ -195,7 +205,27 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
       offset += n;
       continue;
     }
-    INSTAR_TRY(image::read_chain(*chain.top, offset, buffer, static_cast<size_t>(n)));
+    auto read = image::read_chain(*chain.top, offset, buffer, static_cast<size_t>(n));
+    if (read.is_error()) {
+      // qemu-img's first coroutine stops at the first chunk that waits for I/O;
+      // each other coroutine then takes one chunk (and prints its step) before
+      // any I/O completes. When that first chunk's read fails, with writes in
+      // order, those are all the steps printed. Elsewhere, or with -W, what
+      // the others took depends on I/O timing: instar prints none of it (as
+      // qemu-img with -m 1; docs/divergences.md#convert-progress-read-error).
+      if (first_wait && params.in_order) {
+        StatusCursor ahead = cursor;
+        uint64_t at = offset + n;
+        for (uint8_t taken = 1; taken < params.coroutines && at < walk.total; taken++) {
+          auto next = next_chunk(chain, walk, ahead, at);
+          if (next.is_error()) break;
+          step(next.value());
+          at += next.value().length;
+        }
+      }
+      read_failed_at = offset;
+      return read.error();
+    }
     if (walk.min_sectors == 0) {
       INSTAR_TRY(output.write(offset, buffer, static_cast<size_t>(n)));
       written += n;
@@ -245,7 +275,8 @@ void run_convert(const Request& request, const Devices& devices, Arena& scratch,
   if (request.convert.create_only) return;
   // The host printed qemu's first line (0%) before anything was opened.
   ProgressMeter meter(request.convert.progress, softfloat::kF32One);
-  auto written = copy(chain, *output, request.convert, scratch, meter);
+  uint64_t read_failed_at = 0;
+  auto written = copy(chain, *output, request.convert, scratch, meter, read_failed_at);
   // qemu-img's last line (100%) comes only with success.
   if (written.is_ok()) meter.print(softfloat::kF32Hundred, 0);
   if (!meter.write(out)) {
@@ -253,6 +284,7 @@ void run_convert(const Request& request, const Devices& devices, Arena& scratch,
     return;
   }
   if (written.is_error()) {
+    out.put_u64(kConvertFailedOffset, read_failed_at);
     write_error(out, written.error());
     return;
   }

@@ -40,6 +40,8 @@ struct ConvertParams {
   bool target_is_zero = false; // --target-is-zero
   bool create_only = false;    // create the output, copy nothing (qemu fails later, e.g. --bitmaps)
   bool progress = false;       // -p (without -q): record the progress lines
+  uint8_t coroutines = 8;      // -m (1-16): chunks in flight when a read fails (progress only)
+  bool in_order = true;        // not -W: writes in order
 };
 
 // `compare`: the second image is attached with DeviceRole::second_image.
