@@ -6,7 +6,8 @@
 // an open error, or both sizes and a verdict (a known result; a mismatch offset inside the longer image; a
 // strict size mismatch only for different sizes; the size warning only without -s and for different sizes;
 // an error message with every failure); comparing an image with itself (the same bytes as both images) never
-// reports a content mismatch; and running the same request again, with the scratch memory overwritten,
+// reports a content mismatch; the -p progress runs (always requested) decode, start at 0.00 and the
+// size warning's split lies inside them; and running the same request again, with the scratch memory overwritten,
 // gives the same record.
 //
 // Input (docs/fuzzing.md, "compare"): selector byte
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "cli/progress/progress_lines.h"
 #include "cli/record_decoder.h"
 #include "core/io/memory_block_device.h"
 #include "core/ops/compare_record.h"
@@ -122,6 +124,14 @@ void check_compare(const RecordField& root, bool strict, bool same_bytes) {
   uint64_t longer = *size1 > *size2 ? *size1 : *size2;
   bool warning = root.find(instar::kCompareSizeWarning) != nullptr;
   if (warning) INSTAR_FUZZ_CHECK(!strict && *size1 != *size2);
+  // -p: the progress runs decode, start with qemu's 0.00 line, and the size warning splits them.
+  auto progress = instar::cli::decode_progress(root);
+  INSTAR_FUZZ_CHECK(progress.is_ok());
+  INSTAR_FUZZ_CHECK(!progress.value().runs.empty() && progress.value().runs[0].value == 0);
+  if (warning) {
+    auto before = root.u64_of(instar::kCompareLinesBeforeWarning);
+    INSTAR_FUZZ_CHECK(before && *before >= 1 && *before <= progress.value().total);
+  }
   using R = instar::CompareResult;
   switch (static_cast<R>(*result)) {
     case R::identical:
@@ -173,6 +183,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memcpy(request.name_tail, "a.img", sizeof "a.img");
   std::memcpy(request.name_tail2, "b.img", sizeof "b.img");
   request.compare.strict = strict;
+  request.compare.progress = true;  // the meter never changes the verdict; its runs are checked
   if ((selector & 4) != 0) {
     request.format_given = true;
     request.format = instar::ImageFormat::qcow2;

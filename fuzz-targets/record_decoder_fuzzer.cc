@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "cli/map/map_entries.h"
+#include "cli/progress/progress_lines.h"
 #include "cli/record_decoder.h"
 #include "core/ops/map_record.h"
+#include "core/ops/progress_record.h"
 #include "core/record/record.h"
 #include "fuzz-targets/fuzz_support.h"
 
@@ -48,6 +50,29 @@ size_t check_tree(const RecordField& field, int depth) {
   return fields;
 }
 
+// The progress runs convert -p and compare -p print: what decodes is bounded and
+// never goes back, and every line has qemu's shape.
+void check_progress(const RecordField& root) {
+  auto lines = instar::cli::decode_progress(root);
+  if (lines.is_error()) {
+    INSTAR_FUZZ_CHECK(lines.error().message != nullptr && lines.error().message[0] != '\0');
+    return;
+  }
+  const auto& runs = lines.value().runs;
+  INSTAR_FUZZ_CHECK(runs.size() <= instar::kMaxProgressRuns);
+  uint64_t total = 0;
+  for (size_t i = 0; i < runs.size(); i++) {
+    INSTAR_FUZZ_CHECK(runs[i].repeat >= 1);
+    INSTAR_FUZZ_CHECK(runs[i].value <= 0x42c80000u);
+    if (i > 0) INSTAR_FUZZ_CHECK(runs[i].value > runs[i - 1].value);
+    total += runs[i].repeat;
+    std::string line = instar::cli::progress_line(runs[i].value);
+    INSTAR_FUZZ_CHECK(line.size() >= 16 && line.size() <= 18);
+    INSTAR_FUZZ_CHECK(line.compare(0, 5, "    (") == 0 && line.compare(line.size() - 7, 7, "/100%)\r") == 0);
+  }
+  INSTAR_FUZZ_CHECK(total == lines.value().total);
+}
+
 // Part 1: whatever decodes is canonical, so writing the tree back gives the input, byte for byte.
 void fuzz_decoder(ByteSpan input) {
   auto decoded = instar::cli::decode_record(input);
@@ -58,6 +83,7 @@ void fuzz_decoder(ByteSpan input) {
   const RecordField& root = decoded.value().root;
   INSTAR_FUZZ_CHECK(root.is_group);
   check_tree(root, 0);
+  check_progress(root);
 
   std::vector<uint8_t> again(input.size + 1);
   RecordWriter writer(again.data(), again.size());

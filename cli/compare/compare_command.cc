@@ -11,6 +11,7 @@
 #include "cli/chain/chain_session.h"
 #include "cli/getopt_args.h"
 #include "cli/object_option.h"
+#include "cli/progress/progress_lines.h"
 #include "core/ops/compare_record.h"
 #include "core/ops/info_record.h"
 
@@ -120,16 +121,15 @@ int compare_command(const Program& program, const std::vector<std::string>& args
   int status = 1;
   auto opts = parse_options(program, args, status);
   if (!opts) return status;
+  // qemu-img starts its progress meter here (no line yet: the first, 0%, comes
+  // once both images opened); it ends with a newline on every way out.
+  ProgressEnd progress_end(opts->progress);
   if (!valid_cache_mode(opts->cache)) {
     report_error(program, "Invalid source cache option: " + opts->cache);
     return 2;
   }
   if (opts->image_opts) {
     report_error(program, "--image-opts is not supported by instar (see docs/divergences.md)");
-    return 2;
-  }
-  if (opts->progress) {
-    report_error(program, "compare -p (progress) is not supported by instar yet (docs/compare.md)");
     return 2;
   }
   Request request;
@@ -164,6 +164,7 @@ int compare_command(const Program& program, const std::vector<std::string>& args
   request.qemu_major = static_cast<uint16_t>(program.profile.major);
   request.qemu_minor = static_cast<uint16_t>(program.profile.minor);
   request.compare.strict = opts->strict;
+  request.compare.progress = opts->progress;
   auto session = run_chain_session(program, request, opts->filename1, std::nullopt, second);
   if (!session) return 2;
   const RecordField& root = session->record.root;
@@ -188,9 +189,30 @@ int compare_command(const Program& program, const std::vector<std::string>& args
     report_error(program, message.value_or("sandbox: the compare record has no result"));
     return 2;
   }
+  ProgressLines lines;
+  if (opts->progress) {
+    auto decoded = decode_progress(root);
+    if (decoded.is_error()) {
+      report_error(program, std::string("sandbox: ") + decoded.error().message);
+      return 2;
+    }
+    lines = std::move(decoded.value());
+  }
+  // The lines before "Warning: Image size mismatch!" (all of them when there is no warning).
+  uint64_t split = lines.total;
+  if (root.find(kCompareSizeWarning) != nullptr && opts->progress) {
+    auto before = root.u64_of(kCompareLinesBeforeWarning);
+    if (!before || *before > lines.total) {
+      report_error(program, "sandbox: the compare record's progress split is out of range");
+      return 2;
+    }
+    split = *before;
+  }
+  print_progress(lines, 0, split, stdout);
   uint64_t offset = root.u64_of(kCompareOffset).value_or(0);
   const std::string& failed_name = root.u64_of(kCompareImage).value_or(1) == 2 ? opts->filename2 : opts->filename1;
   if (root.find(kCompareSizeWarning) != nullptr) quiet_print("Warning: Image size mismatch!\n");
+  print_progress(lines, split, lines.total, stdout);
   switch (static_cast<CompareResult>(*result)) {
     case CompareResult::identical:
       quiet_print("Images are identical.\n");

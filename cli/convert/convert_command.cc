@@ -13,6 +13,7 @@
 #include "cli/chain/chain_session.h"
 #include "cli/getopt_args.h"
 #include "cli/object_option.h"
+#include "cli/progress/progress_lines.h"
 #include "cli/size_option.h"
 #include "core/ops/convert_record.h"
 #include "core/ops/info_record.h"
@@ -34,6 +35,8 @@ struct ConvertOptions {
   bool progress = false, quiet = false, skip_create = false, compress = false, target_is_zero = false;
   bool image_opts = false, target_image_opts = false, copy_range = false;
   bool salvage = false, bitmaps = false, skip_broken_bitmaps = false;
+  uint8_t coroutines = 8;  // -m: only -p's lines after a failed read depend on it
+  bool in_order = true;    // not -W
   std::optional<std::string> backing_format;
   std::optional<std::string> options, backing, snapshot;
   std::vector<std::string> sources;
@@ -141,9 +144,12 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
           }
           return std::nullopt;
         }
+        o.coroutines = static_cast<uint8_t>(n);
         break;
       }
       case 'W':
+        o.in_order = false;
+        break;
       case 'U':
         break;
       case kOptObject:
@@ -204,6 +210,13 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   int status = 1;
   auto opts = parse_options(program, args, status);
   if (!opts) return status;
+  // qemu-img starts its progress meter here, before opening anything: its
+  // first line, and the newline that ends the meter on every way out.
+  ProgressEnd progress_end(opts->progress);
+  if (opts->progress) {
+    std::fputs(progress_start_line().c_str(), stdout);
+    std::fflush(stdout);
+  }
   auto refuse = [&](const std::string& what) {
     report_error(program, what + " is not supported by instar yet (see docs/convert.md)");
     return 1;
@@ -217,7 +230,6 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   if (opts->backing) return refuse("-B");
   if (opts->snapshot) return refuse("-l");
   if (opts->options) return refuse("-o");
-  if (opts->progress) return refuse("-p");
   Request request;
   request.operation = Operation::convert;
   const std::string& source = opts->sources[0];
@@ -236,6 +248,9 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   request.convert.min_sparse = static_cast<uint64_t>(opts->min_sparse);
   request.convert.skip_create = opts->skip_create;
   request.convert.target_is_zero = opts->target_is_zero;
+  request.convert.progress = opts->progress;
+  request.convert.coroutines = opts->coroutines;
+  request.convert.in_order = opts->in_order;
   // Checks qemu makes of the target once the source opened.
   std::optional<std::string> after_open;
   if (!known_format) {
@@ -266,11 +281,21 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   auto session = run_chain_session(program, request, source, OutputSpec{opts->target, opts->skip_create});
   if (!session) return 1;
   const RecordField& root = session->record.root;
+  if (opts->progress) {
+    auto lines = decode_progress(root);
+    if (lines.is_error()) {
+      report_error(program, std::string("sandbox: ") + lines.error().message);
+      return 1;
+    }
+    print_progress(lines.value(), 0, lines.value().total, stdout);
+  }
   if (auto message = record_error_message(root)) {
     if (root.find(kTagLayer) == nullptr) {
       report_error(program, "Could not open '" + source + "': " + *message);
     } else {
-      report_error(program, "error while reading at byte 0: " + *message);
+      // qemu-img names the start of the chunk it was reading.
+      uint64_t at = root.u64_of(kConvertFailedOffset).value_or(0);
+      report_error(program, "error while reading at byte " + std::to_string(at) + ": " + *message);
     }
     return 1;
   }

@@ -6,6 +6,7 @@
 #include "core/image/chain.h"
 #include "core/ops/compare_record.h"
 #include "core/ops/info.h"
+#include "core/ops/progress.h"
 
 namespace instar {
 
@@ -130,6 +131,7 @@ struct Verdict {
   uint64_t offset = 0;
   uint64_t image = 0;
   bool size_warning = false;
+  uint64_t lines_before_warning = 0;  // progress lines printed before the warning
   bool has_error = false;
   Error error = make_error(Errc::io, "");
 };
@@ -151,8 +153,12 @@ Verdict mismatch(CompareResult result, uint64_t offset) {
   return v;
 }
 
-Verdict walk(image::Layer& top1, image::Layer& top2, bool strict, uint8_t* buf1, uint8_t* buf2) {
+Verdict walk(image::Layer& top1, image::Layer& top2, bool strict, uint8_t* buf1, uint8_t* buf2,
+             ProgressMeter& meter) {
   uint64_t size1 = top1.size, size2 = top2.size;
+  // qemu-img's progress counts both parts against the longer image.
+  uint64_t base = size1 > size2 ? size1 : size2;
+  meter.print(softfloat::kF32Zero, 100);
   if (strict && size1 != size2) return mismatch(CompareResult::size_mismatch, 0);
   uint64_t common = size1 < size2 ? size1 : size2;
   uint64_t offset = 0;
@@ -186,6 +192,7 @@ Verdict walk(image::Layer& top1, image::Layer& top2, bool strict, uint8_t* buf1,
       if (at >= 0) return mismatch(CompareResult::content_mismatch, offset + static_cast<uint64_t>(at));
     }
     offset += chunk;
+    meter.print(compare_progress_delta(chunk, base), 100);
   }
   Verdict v;
   if (size1 == size2) return v;
@@ -194,11 +201,13 @@ Verdict walk(image::Layer& top1, image::Layer& top2, bool strict, uint8_t* buf1,
   image::Layer& over = first_longer ? top1 : top2;
   uint64_t image = first_longer ? 1 : 2;
   uint64_t end = over.size;
+  uint64_t before_warning = meter.lines();
   while (offset < end) {
     auto a = status_above(over, offset, end - offset);
     if (a.is_error()) {
       Verdict f = fail(CompareResult::status_failed, image, offset, a.error());
       f.size_warning = true;
+      f.lines_before_warning = before_warning;
       return f;
     }
     uint64_t chunk = a.value().length;
@@ -208,18 +217,22 @@ Verdict walk(image::Layer& top1, image::Layer& top2, bool strict, uint8_t* buf1,
       if (r.is_error()) {
         Verdict f = fail(CompareResult::read_failed, image, offset, r.error());
         f.size_warning = true;
+        f.lines_before_warning = before_warning;
         return f;
       }
       int64_t at = first_nonzero_sector(buf1, chunk);
       if (at >= 0) {
         Verdict m = mismatch(CompareResult::content_mismatch, offset + static_cast<uint64_t>(at));
         m.size_warning = true;
+        m.lines_before_warning = before_warning;
         return m;
       }
     }
     offset += chunk;
+    meter.print(compare_progress_delta(chunk, base), 100);
   }
   v.size_warning = true;
+  v.lines_before_warning = before_warning;
   return v;
 }
 
@@ -271,8 +284,16 @@ void run_compare(const Request& request, const Devices& devices, Arena& scratch,
     write_error(out, buf2.error());
     return;
   }
-  Verdict v = walk(*chain1.top, *chain2.top, request.compare.strict, buf1.value(), buf2.value());
-  if (v.size_warning) out.put_u64(kCompareSizeWarning, 1);
+  ProgressMeter meter(request.compare.progress, softfloat::kF32Two);
+  Verdict v = walk(*chain1.top, *chain2.top, request.compare.strict, buf1.value(), buf2.value(), meter);
+  if (!meter.write(out)) {
+    write_error(out, make_error(Errc::invalid, "progress meter overflow"));
+    return;
+  }
+  if (v.size_warning) {
+    out.put_u64(kCompareSizeWarning, 1);
+    if (request.compare.progress) out.put_u64(kCompareLinesBeforeWarning, v.lines_before_warning);
+  }
   out.put_u64(kCompareResult, static_cast<uint64_t>(v.result));
   out.put_u64(kCompareOffset, v.offset);
   if (v.image != 0) out.put_u64(kCompareImage, v.image);

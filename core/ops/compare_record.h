@@ -1,5 +1,6 @@
 // compare_record.h: the record of `compare`: how far the open of the two
-// chains got, both sizes, and the verdict with the offset qemu-img prints.
+// chains got, both sizes, the verdict with the offset qemu-img prints, and
+// with -p the progress lines (core/ops/progress_record.h).
 #pragma once
 
 #include <stdint.h>
@@ -15,6 +16,7 @@ enum CompareTag : uint16_t {
   kCompareResult = 805,       // CompareResult
   kCompareOffset = 806,       // for a mismatch or a failed read
   kCompareImage = 807,        // 1 or 2: the image a failure belongs to
+  kCompareLinesBeforeWarning = 808,  // -p: progress lines printed before the size warning
 };
 
 enum class CompareResult : uint64_t {

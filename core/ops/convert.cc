@@ -6,6 +6,7 @@
 #include "core/ops/chain_open.h"
 #include "core/ops/convert_record.h"
 #include "core/ops/info.h"
+#include "core/ops/progress.h"
 
 namespace instar {
 
@@ -94,43 +95,138 @@ Result<void> write_zero_bytes(BlockDevice& output, uint64_t offset, uint64_t len
   return ok();
 }
 
-Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertParams& params, Arena& scratch) {
-  uint64_t total = chain.top->size;
+// One iteration of qemu's copy loop (convert_iteration_sectors): a run of
+// data (to read and scan) or of zeroes.
+struct Chunk {
+  uint64_t length = 0;
+  bool data = false;
+};
+
+struct Walk {
+  uint64_t total = 0;
+  uint64_t min_sectors = 0;    // -S in sectors; 0: every byte is written
+  uint64_t alignment = 1;      // sectors: the sparse detection's alignment
+  uint64_t src_alignment = 1;  // sectors: the source's cluster size (qcow2), else 1
+};
+
+// qemu's cached block status (sector_next_status): [.., end) has one kind.
+struct StatusCursor {
+  uint64_t end = 0;
+  bool data = false;
+};
+
+// qemu asks for the status of at most BDRV_REQUEST_MAX_SECTORS at a time.
+constexpr uint64_t kMaxStatusBytes = (uint64_t{0x7fffffff} >> 9) << 9;
+
+Result<Chunk> next_chunk(image::Chain& chain, const Walk& walk, StatusCursor& cursor, uint64_t offset) {
+  if (cursor.end <= offset) {
+    uint64_t query = walk.total - offset < kMaxStatusBytes ? walk.total - offset : kMaxStatusBytes;
+    INSTAR_TRY_ASSIGN(status, image::chain_status(*chain.top, offset, query));
+    if (status.status.length == 0) return make_error(Errc::io, "Input/output error");
+    // Whole sectors (a raw file's partial last sector counts as one), and the
+    // status's end kept on the source's alignment unless that would empty it.
+    uint64_t sectors = (status.status.length + kSector - 1) / kSector;
+    uint64_t tail = (offset / kSector + sectors) % walk.src_alignment;
+    if (sectors > tail) sectors -= tail;
+    uint64_t end = offset + sectors * kSector;
+    cursor.end = end < walk.total ? end : walk.total;
+    cursor.data = (status.status.flags & image::kData) && !(status.status.flags & image::kZero);
+  }
+  Chunk chunk;
+  chunk.data = cursor.data;
+  chunk.length = cursor.end - offset;
+  // Data is read a buffer at a time; with -S 0 zeroes are written a buffer at a
+  // time too; other zeroes are one chunk (it matters for which chunks qemu's
+  // coroutines hold when a read fails).
+  if ((chunk.data || walk.min_sectors == 0) && chunk.length > kBufferBytes) chunk.length = kBufferBytes;
+  return chunk;
+}
+
+// Whether qemu counts the chunk in its progress: data, and zeroes written with -S 0.
+bool counts_for_progress(const Chunk& chunk, const Walk& walk) { return chunk.data || walk.min_sectors == 0; }
+
+uint64_t sectors_of(uint64_t bytes) { return (bytes + kSector - 1) / kSector; }
+
+// qemu's first pass (convert_do_copy): the sectors the progress meter counts.
+Result<uint64_t> progress_sectors(image::Chain& chain, const Walk& walk) {
+  uint64_t sectors = 0;
+  StatusCursor cursor;
+  for (uint64_t offset = 0; offset < walk.total;) {
+    INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset));
+    if (counts_for_progress(chunk, walk)) sectors += sectors_of(chunk.length);
+    offset += chunk.length;
+  }
+  return sectors;
+}
+
+// `read_failed_at`: the start of the chunk whose read failed (qemu-img names it).
+Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertParams& params, Arena& scratch,
+                      ProgressMeter& meter, uint64_t& read_failed_at) {
+  Walk walk;
+  walk.total = chain.top->size;
   // A new file reads as zeroes; with -S 0 qemu writes zeroes anyway (a fully allocated target).
   bool zero_init = params.min_sparse != 0 && (!params.skip_create || params.target_is_zero);
   bool unmap = params.min_sparse != 0;
-  uint64_t min_sectors = params.min_sparse / kSector;
-  uint64_t alignment = min_sectors > 0 ? pow2floor(min_sectors) : 1;
+  walk.min_sectors = params.min_sparse / kSector;
+  walk.alignment = walk.min_sectors > 0 ? pow2floor(walk.min_sectors) : 1;
+  if (chain.format_of[0] == ImageFormat::qcow2) walk.src_alignment = chain.qcow2[0].cluster_size() / kSector;
+  uint64_t progress_total = 0, progress_done = 0;
+  if (params.progress) {
+    INSTAR_TRY_ASSIGN(counted, progress_sectors(chain, walk));
+    progress_total = counted;
+  }
+  // qemu prints the step when a coroutine takes the chunk, before reading it.
+  auto step = [&](const Chunk& chunk) {
+    if (!params.progress || !counts_for_progress(chunk, walk) || progress_total == 0) return;
+    progress_done += sectors_of(chunk.length);
+    meter.print(convert_progress_value(progress_done, progress_total), 0);
+  };
+  // Whether a chunk makes its coroutine wait for I/O: all but zeroes left to a zeroed target.
+  auto waits = [&](const Chunk& chunk) { return chunk.data || walk.min_sectors == 0 || !zero_init; };
+  bool waited = false;
   INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBufferBytes)));
   uint64_t written = 0;
   uint64_t offset = 0;
-  while (offset < total) {
-    uint64_t n = total - offset < kBufferBytes ? total - offset : kBufferBytes;
-    INSTAR_TRY_ASSIGN(status, image::chain_status(*chain.top, offset, n));
-    n = status.status.length;
-    if (n == 0) return make_error(Errc::io, "Input/output error");
-    // qemu-img converts whole sectors: a status ending inside a sector (a raw
-    // file's partial last sector) extends to the sector's end.
-    n = (offset + n + kSector - 1) / kSector * kSector - offset;
-    if (n > total - offset) n = total - offset;
-    bool data = (status.status.flags & image::kData) && !(status.status.flags & image::kZero);
-    if (!data && min_sectors == 0) {
+  StatusCursor cursor;
+  while (offset < walk.total) {
+    INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset));
+    uint64_t n = chunk.length;
+    step(chunk);
+    bool first_wait = !waited && waits(chunk);
+    waited = waited || first_wait;
+    if (!chunk.data && walk.min_sectors == 0) {
       // -S 0: a fully allocated target; zeroes are written, not left as holes.
       INSTAR_TRY(write_zero_bytes(output, offset, n, buffer));
       offset += n;
       continue;
     }
-    if (!data) {
+    if (!chunk.data) {
       if (!zero_init) INSTAR_TRY(output.write_zeroes(offset, n, unmap));
       offset += n;
       continue;
     }
-    // Chunks end on the sparse alignment where they can (qemu aligns its requests).
-    uint64_t align_bytes = alignment * kSector;
-    uint64_t end = (offset + n) / align_bytes * align_bytes;
-    if (end > offset) n = end - offset;
-    INSTAR_TRY(image::read_chain(*chain.top, offset, buffer, static_cast<size_t>(n)));
-    if (min_sectors == 0) {
+    auto read = image::read_chain(*chain.top, offset, buffer, static_cast<size_t>(n));
+    if (read.is_error()) {
+      // qemu-img's first coroutine stops at the first chunk that waits for I/O;
+      // each other coroutine then takes one chunk (and prints its step) before
+      // any I/O completes. When that first chunk's read fails, with writes in
+      // order, those are all the steps printed. Elsewhere, or with -W, what
+      // the others took depends on I/O timing: instar prints none of it (as
+      // qemu-img with -m 1; docs/divergences.md#convert-progress-read-error).
+      if (first_wait && params.in_order) {
+        StatusCursor ahead = cursor;
+        uint64_t at = offset + n;
+        for (uint8_t taken = 1; taken < params.coroutines && at < walk.total; taken++) {
+          auto next = next_chunk(chain, walk, ahead, at);
+          if (next.is_error()) break;
+          step(next.value());
+          at += next.value().length;
+        }
+      }
+      read_failed_at = offset;
+      return read.error();
+    }
+    if (walk.min_sectors == 0) {
       INSTAR_TRY(output.write(offset, buffer, static_cast<size_t>(n)));
       written += n;
       offset += n;
@@ -139,8 +235,8 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
     uint64_t sectors = n / kSector, sector = offset / kSector, done = 0;
     while (done < sectors) {
       uint64_t run = 0;
-      bool allocated =
-          allocated_run_min(buffer + done * kSector, sectors - done, &run, min_sectors, sector + done, alignment);
+      bool allocated = allocated_run_min(buffer + done * kSector, sectors - done, &run, walk.min_sectors,
+                                         sector + done, walk.alignment);
       if (run == 0) return make_error(Errc::io, "Input/output error");
       uint64_t at = offset + done * kSector, bytes = run * kSector;
       if (allocated) {
@@ -178,8 +274,18 @@ void run_convert(const Request& request, const Devices& devices, Arena& scratch,
   }
   out.put_u64(kConvertVirtualSize, total);
   if (request.convert.create_only) return;
-  auto written = copy(chain, *output, request.convert, scratch);
+  // The host printed qemu's first line (0%) before anything was opened.
+  ProgressMeter meter(request.convert.progress, softfloat::kF32One);
+  uint64_t read_failed_at = 0;
+  auto written = copy(chain, *output, request.convert, scratch, meter, read_failed_at);
+  // qemu-img's last line (100%) comes only with success.
+  if (written.is_ok()) meter.print(softfloat::kF32Hundred, 0);
+  if (!meter.write(out)) {
+    write_error(out, make_error(Errc::invalid, "progress meter overflow"));
+    return;
+  }
   if (written.is_error()) {
+    out.put_u64(kConvertFailedOffset, read_failed_at);
     write_error(out, written.error());
     return;
   }

@@ -8,6 +8,7 @@ namespace instar {
 enum ConvertTag : uint16_t {
   kConvertVirtualSize = 900,
   kConvertBytesWritten = 901,  // data bytes written (zeroes skipped or punched are not counted)
+  kConvertFailedOffset = 902,  // with an error: the start of the chunk whose read failed, else 0
 };
 
 }  // namespace instar

@@ -39,11 +39,15 @@ struct ConvertParams {
   bool skip_create = false;    // -n: the output exists and is not known to read as zeroes
   bool target_is_zero = false; // --target-is-zero
   bool create_only = false;    // create the output, copy nothing (qemu fails later, e.g. --bitmaps)
+  bool progress = false;       // -p (without -q): record the progress lines
+  uint8_t coroutines = 8;      // -m (1-16): chunks in flight when a read fails (progress only)
+  bool in_order = true;        // not -W: writes in order
 };
 
 // `compare`: the second image is attached with DeviceRole::second_image.
 struct CompareParams {
-  bool strict = false;  // -s
+  bool strict = false;    // -s
+  bool progress = false;  // -p (without -q): record the progress lines
 };
 
 // `dd`: the operands (bs=, count=, skip=); the output is attached with DeviceRole::output.

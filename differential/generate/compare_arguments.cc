@@ -1,6 +1,6 @@
 // compare_arguments.cc: random arguments for `qemu-img compare` — two images
 // from the generated set (the top against a backing file, a data file or a
-// compression source, or itself), right and wrong -f/-F, -s, -q, cache modes
+// compression source, or itself), right and wrong -f/-F, -s, -q, -p, cache modes
 // and error paths.
 #include "differential/generate/operation_arguments.h"
 
@@ -33,6 +33,7 @@ std::vector<std::string> compare_arguments(Rng& rng, const ImageSet& images) {
   if (rng.chance(50)) std::swap(first, second);
   if (rng.chance(40)) args.push_back("-s");
   if (rng.chance(15)) args.push_back("-q");
+  if (rng.chance(25)) args.push_back("-p");  // progress lines on stdout, byte for byte
   for (auto [flag, name] : {std::pair<const char*, const std::string*>{"-f", &first}, {"-F", &second}}) {
     if (!rng.chance(30)) continue;
     std::string right = format_of(*name);
@@ -44,7 +45,7 @@ std::vector<std::string> compare_arguments(Rng& rng, const ImageSet& images) {
     args.push_back(rng.pick(std::vector<std::string>{"writeback", "none", "unsafe", "directsync", "bogus", ""}));
   }
   if (rng.chance(8)) args.push_back(rng.chance(50) ? "-U" : "--force-share");
-  if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "-f", "-p"}));
+  if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "-f"}));
   if (!rng.chance(3)) args.push_back(first);
   if (!rng.chance(3)) args.push_back(second);
   if (rng.chance(2)) args.push_back(first);  // one file too many

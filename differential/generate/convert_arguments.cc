@@ -1,5 +1,5 @@
 // convert_arguments.cc: random arguments for `qemu-img convert` — raw targets written to a fresh name in
-// the work directory, -S / -m / -n / --target-is-zero / cache modes, and the error paths around them.
+// the work directory, -S / -m / -n / --target-is-zero / -p / cache modes, and the error paths around them.
 #include <algorithm>
 
 #include "differential/generate/operation_arguments.h"
@@ -43,11 +43,12 @@ std::vector<std::string> convert_arguments(Rng& rng, const ImageSet& images) {
   if (rng.chance(10)) args.push_back("-W");
   if (rng.chance(10)) args.push_back(rng.chance(50) ? "-U" : "--force-share");
   if (rng.chance(10)) args.push_back("-q");
+  if (rng.chance(25)) args.push_back("-p");  // progress lines on stdout, byte for byte
   if (rng.chance(6)) {
     args.insert(args.end(),
                 {rng.chance(50) ? "-t" : "-T", rng.pick(std::vector<std::string>{"writeback", "none", "x"})});
   }
-  if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "-c", "-p"}));
+  if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "-c"}));
   if (!rng.chance(3)) args.push_back(pick_target(rng, images));
   if (rng.chance(2)) args.push_back(pick_target(rng, images));  // several sources: refused by instar
   if (rng.chance(4)) return args;                               // no output name
