@@ -2,8 +2,10 @@
 #include "differential/baseline/tripwire.h"
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "differential/baseline/baseline_record.h"
 #include "differential/baseline/profile_dedup.h"
@@ -15,8 +17,9 @@ namespace {
 
 // Checks one version or profile directory against the cases; `profile` is the instar profile it is
 // replayed with (a case restricted to other profiles is neither recorded nor expected there).
-void check_directory(const std::map<std::string, Case>& cases, const std::filesystem::path& dir,
-                     const std::string& profile, std::vector<std::string>& problems) {
+void check_directory(const std::map<std::string, Case>& cases, const std::set<std::string>& exempt,
+                     const std::filesystem::path& dir, const std::string& profile,
+                     std::vector<std::string>& problems) {
   std::string where = dir.string();
   std::set<std::string> recorded;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -54,9 +57,35 @@ void check_directory(const std::map<std::string, Case>& cases, const std::filesy
       problems.push_back(ex.what());
     }
   }
-  for (const auto& [name, c] : cases)
-    if (!recorded.count(name) && c.applies_to(profile))
+  for (const auto& [name, c] : cases) {
+    if (recorded.count(name) && exempt.count(name))
+      problems.push_back(where + ": case " + name + " has a baseline but not-recorded.txt lists it");
+    else if (!recorded.count(name) && c.applies_to(profile) && !exempt.count(name))
       problems.push_back(where + ": case " + name + " has no baseline (record it)");
+  }
+}
+
+// <family>/not-recorded.txt: "case: why" per line, for cases a fixture cannot hold (more non-zero data
+// than it keeps). Each line must name a case of the family and give a reason.
+std::set<std::string> not_recorded(const std::filesystem::path& baselines_dir, const std::map<std::string, Case>& cases,
+                                   std::vector<std::string>& problems) {
+  std::set<std::string> names;
+  std::filesystem::path file = baselines_dir / "not-recorded.txt";
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t colon = line.find(": ");
+    std::string name = line.substr(0, colon);
+    if (colon == std::string::npos || colon + 2 >= line.size()) {
+      problems.push_back(file.string() + ": \"" + line + "\" is not \"case: why\"");
+    } else if (!cases.count(name)) {
+      problems.push_back(file.string() + ": " + name + " is not a case of the family");
+    } else {
+      names.insert(name);
+    }
+  }
+  return names;
 }
 
 }  // namespace
@@ -76,12 +105,14 @@ std::vector<std::string> check_family(const std::filesystem::path& cases_dir,
       problems.push_back(ex.what());
     }
   }
+  // Cases the family says it cannot record are neither expected nor allowed a baseline.
+  std::set<std::string> exempt = not_recorded(baselines_dir, cases, problems);
   std::vector<std::string> versions = recorded_versions(baselines_dir);
   if (versions.empty()) {
     problems.push_back(baselines_dir.string() + ": no recorded version (the family has no baselines)");
     return problems;
   }
-  for (const std::string& v : versions) check_directory(cases, baselines_dir / v, v, problems);
+  for (const std::string& v : versions) check_directory(cases, exempt, baselines_dir / v, v, problems);
   std::filesystem::path profiles = baselines_dir / "profiles";
   VersionMap map;
   try {
@@ -102,7 +133,7 @@ std::vector<std::string> check_family(const std::filesystem::path& cases_dir,
       problems.push_back(profiles.string() + ": profile " + name + " has no directory");
       continue;
     }
-    check_directory(cases, profiles / name, instar_profile_for(p), problems);
+    check_directory(cases, exempt, profiles / name, instar_profile_for(p), problems);
   }
   for (const auto& e : std::filesystem::directory_iterator(profiles))
     if (e.is_directory() && !map.profiles.count(e.path().filename().string()))

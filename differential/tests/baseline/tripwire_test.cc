@@ -77,6 +77,22 @@ TEST(Tripwire, ExpectsACaseOnlyWhereItsProfilesApply) {
   EXPECT_TRUE(mentions(problems, "case only-10 has no baseline")) << problems.size();
 }
 
+TEST(Tripwire, NotRecordedCasesNeedAReasonAndNoBaseline) {
+  ScratchDirectory root(default_temp_root(), "tripwire-test-");
+  write_case(root.path() / "cases", "a");
+  write_case(root.path() / "cases", "huge");
+  write_record(root.path() / "baselines", "a", "7.2");
+  build_profiles(root.path() / "baselines");
+  std::ofstream(root.path() / "baselines" / "not-recorded.txt") << "# comment\nhuge: too much data\n";
+  auto problems = check_family(root.path() / "cases", root.path() / "baselines");
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  std::ofstream(root.path() / "baselines" / "not-recorded.txt") << "huge\ngone: no such case\n";
+  problems = check_family(root.path() / "cases", root.path() / "baselines");
+  EXPECT_TRUE(mentions(problems, "is not \"case: why\"")) << problems.size();
+  EXPECT_TRUE(mentions(problems, "gone is not a case"));
+  EXPECT_TRUE(mentions(problems, "case huge has no baseline"));
+}
+
 TEST(Tripwire, CatchesStaleRecordAndUnmappedVersion) {
   ScratchDirectory root(default_temp_root(), "tripwire-test-");
   write_case(root.path() / "cases", "a");
