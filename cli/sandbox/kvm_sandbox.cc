@@ -21,7 +21,8 @@ Result<DecodedRecord> run_kvm_sandbox(const SandboxOptions& options, const Reque
   if (!kvm_sandbox_available()) return make_error(Errc::unsupported, "sandbox: /dev/kvm is not usable here");
   std::vector<vmm::DeviceSlot> slots;
   if (devices.image != nullptr)
-    slots.push_back({devices.image->fd(), devices.image->size(), false, devices.image->allocated_size()});
+    slots.push_back({devices.image->fd(), devices.image->size(), devices.image->writable(),
+                     devices.image->allocated_size()});
   for (FileBlockDevice* d : devices.attached)
     slots.push_back({d->fd(), d->size(), d->writable(), d->allocated_size()});
   vmm::VmConfig config;
