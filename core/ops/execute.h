@@ -46,6 +46,14 @@ struct CompareParams {
   bool strict = false;  // -s
 };
 
+// `check`: -r, what qemu's check may repair (BDRV_FIX_LEAKS = 1, BDRV_FIX_ERRORS = 2). With
+// repair the host attaches the image writable; without it the image is read-only.
+inline constexpr uint8_t kRepairLeaks = 1;
+inline constexpr uint8_t kRepairErrors = 2;
+struct CheckParams {
+  uint8_t repair = 0;
+};
+
 // `dd`: the operands (bs=, count=, skip=); the output is attached with DeviceRole::output.
 struct DdParams {
   uint64_t block_size = 512;  // 1..INT_MAX
@@ -69,6 +77,7 @@ struct Request {
   ConvertParams convert;
   DdParams dd;
   CompareParams compare;
+  CheckParams check;
   // compare's second image (-F, its name's tail for the dmg probe).
   bool format2_given = false;
   ImageFormat format2 = ImageFormat::raw;
