@@ -275,11 +275,11 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
     return 1;
   };
   const bool repair = opts->repair != 0;
-  // qemu refuses the option combination when it opens the image, before the file is looked at.
-  if (repair && opts->force_share) return fail("force-share=on can only be used with read-only images");
   Request request = base_request(program, Operation::check, filename);
   std::string error;
   if (!set_format(request, opts->format, error)) return fail(error);
+  // qemu refuses the combination when it opens the image: after the driver lookup, before the file.
+  if (repair && opts->force_share) return fail("force-share=on can only be used with read-only images");
   // qemu opens the image read-write for -r: open(2)'s own error (EISDIR, EACCES) comes first. That
   // descriptor serves the one repair run below; every other run reads through a read-only one.
   std::optional<OpenedImage> writable;
