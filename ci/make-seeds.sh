@@ -610,6 +610,12 @@ seeds["corrupt-l2-past-eof"] = patched(l2_offset, struct.pack(">Q", (1 << 63) | 
 seeds["corrupt-l1-copied"] = patched(l1_offset, struct.pack(">Q", l2_offset))
 seeds["corrupt-reftable-outside"] = patched(rt_offset + 8, struct.pack(">Q", 0x10000000))
 seeds["corrupt-refblock-unaligned"] = patched(rt_offset, struct.pack(">Q", refblock | 0x200))
+# The same with repair (selector bit 2: -r leaks, bit 3: -r all): the image is a writable copy.
+for source, name, bits in (("corrupt-leak", "repair-leaks-leak", 4), ("corrupt-leak", "repair-all-leak", 12),
+                           ("corrupt-refcount-zero", "repair-all-refcount-zero", 8),
+                           ("corrupt-l1-copied", "repair-all-l1-copied", 12),
+                           ("corrupt-reftable-outside", "repair-all-reftable-outside", 8)):
+    seeds[name] = bytes([seeds[source][0] | bits]) + seeds[source][1:]
 
 shutil.rmtree(out_dir, ignore_errors=True)
 os.makedirs(out_dir)

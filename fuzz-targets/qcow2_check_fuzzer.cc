@@ -1,14 +1,17 @@
 // qcow2_check_fuzzer.cc: the qcow2 consistency check, execute(check), on any image, in-process through
-// core/; its record must decode and its counters must agree with each other.
+// core/; its record must decode and its counters must agree with each other. With repair (-r), a copy of
+// the image is writable: it never changes size, and it is left untouched when nothing was repaired.
 //
 // Input: one selector byte, then the image (docs/fuzzing.md):
 //   bit 0: force qcow2 (-f qcow2), else probe   bit 1: qemu 10.0 rules (else 7.2)
+//   bit 2: -r leaks   bit 3: -r all (with bit 2 or not)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/check/check_report.h"
 #include "cli/record_decoder.h"
@@ -27,7 +30,11 @@ constexpr size_t kRecordBytes = 24u << 20;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > instar::fuzz::kMaxInputBytes) return 0;
   uint8_t selector = data[0];
-  instar::MemoryBlockDevice image(data + 1, size - 1);
+  std::vector<uint8_t> bytes(data + 1, data + size);
+  uint8_t repair = (selector & 8) != 0   ? (instar::kRepairLeaks | instar::kRepairErrors)
+                   : (selector & 4) != 0 ? instar::kRepairLeaks
+                                         : 0;
+  instar::MemoryBlockDevice image(bytes.data(), bytes.size(), repair != 0);
 
   instar::Request request;
   request.operation = instar::Operation::check;
@@ -37,6 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.qemu_major = qemu_10 ? 10 : 7;
   request.qemu_minor = qemu_10 ? 0 : 2;
   std::memcpy(request.name_tail, "disk.img", 9);
+  request.check.repair = repair;
 
   static std::unique_ptr<uint8_t[]> scratch(new uint8_t[kScratchBytes]);
   static std::unique_ptr<uint8_t[]> record(new uint8_t[kRecordBytes]);
@@ -54,10 +62,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::optional<std::string> open_error;
   auto filled = instar::cli::check_report_from_record(decoded.value(), report, open_error);
   INSTAR_FUZZ_CHECK(filled.is_ok());
+  bool unchanged = std::memcmp(bytes.data(), data + 1, size - 1) == 0;
+  INSTAR_FUZZ_CHECK(repair != 0 || unchanged);
+  INSTAR_FUZZ_CHECK(image.size() == size - 1);
   if (open_error) {
     INSTAR_FUZZ_CHECK(!open_error->empty());
+    INSTAR_FUZZ_CHECK(unchanged);
     return 0;
   }
+  if (report.repair_refused) {
+    // Refused before anything was written; the counters are not reported.
+    INSTAR_FUZZ_CHECK(unchanged && repair != 0 && !report.repair_refused->empty());
+    return 0;
+  }
+  if (report.leaks_fixed == 0 && report.corruptions_fixed == 0) INSTAR_FUZZ_CHECK(unchanged);
+  if ((repair & instar::kRepairErrors) == 0) INSTAR_FUZZ_CHECK(report.corruptions_fixed == 0);
   if (report.unsupported) return 0;
   INSTAR_FUZZ_CHECK(report.format == "qcow2");
   // Counters: every fragmented or compressed cluster is an allocated one, and compressed ones count as

@@ -27,8 +27,9 @@ struct CheckOptions {
   std::optional<std::string> format;
   std::optional<std::string> output;
   std::optional<std::string> cache;
-  bool repair = false;
+  uint8_t repair = 0;  // kRepairLeaks, or kRepairLeaks | kRepairErrors for -r all
   bool quiet = false;
+  bool force_share = false;
   bool image_opts = false;
   std::string filename;
 };
@@ -83,9 +84,10 @@ std::optional<CheckOptions> parse_options(const Program& program, const std::vec
       case 'h':
         // instar prints its own usage rather than qemu-img's (docs/divergences.md#help-text).
         std::printf(
-            "usage: %s check [-f FMT] [--output=human|json] [-q] [-T CACHE] [-U|--force-share]\n"
+            "usage: %s check [-f FMT] [--output=human|json] [-r leaks|all] [-q] [-T CACHE] [-U|--force-share]\n"
             "       [--object OBJDEF] [--qemu-version X.Y] FILENAME\n"
-            "Check an image for consistency, as qemu-img check does (no repair: -r is refused).\n",
+            "Check an image for consistency, as qemu-img check does; -r leaks|all repairs qcow2\n"
+            "refcounts in place (docs/check.md).\n",
             program.name.c_str());
         status = 0;
         return std::nullopt;
@@ -102,7 +104,7 @@ std::optional<CheckOptions> parse_options(const Program& program, const std::vec
                         "Unknown option value for -r (expecting 'leaks' or 'all'): " + std::string(optarg));
           return std::nullopt;
         }
-        opts.repair = true;
+        opts.repair = std::strcmp(optarg, "all") == 0 ? (kRepairLeaks | kRepairErrors) : kRepairLeaks;
         break;
       case kOptOutput:
         if (modern && std::strcmp(optarg, "human") != 0 && std::strcmp(optarg, "json") != 0) {
@@ -118,7 +120,8 @@ std::optional<CheckOptions> parse_options(const Program& program, const std::vec
         opts.quiet = true;
         break;
       case 'U':
-        break;  // instar never takes image locks; sharing is implied
+        opts.force_share = true;  // instar never takes image locks; sharing is implied when reading
+        break;
       case kOptObject:
         if (auto error = check_object_option(optarg)) {
           report_error(program, *error);
@@ -222,6 +225,40 @@ std::optional<std::string> open_backing_chain(const Program& program, const std:
   return std::nullopt;
 }
 
+// One run of core's check over `image`; the report, or the error text qemu
+// puts after "Could not open '<image>': ".
+std::optional<std::string> run_check_once(const Program& program, const Request& request, FileBlockDevice* image,
+                                          CheckReport& report) {
+  HostDevices devices;
+  devices.image = image;
+  auto record = run_sandboxed(program.sandbox, request, devices);
+  if (record.is_error()) return std::string(record.error().message);
+  std::optional<std::string> open_error;
+  auto filled = check_report_from_record(record.value(), report, open_error);
+  if (filled.is_error()) return std::string(filled.error().message);
+  return open_error;
+}
+
+// What qemu opens with the image before it checks: its data file and backing chain.
+std::optional<std::string> open_companions(const Program& program, const std::string& filename,
+                                           const CheckReport& report) {
+  if (report.data_file) {
+    if (auto e = open_data_file(*report.data_file)) return e;
+  }
+  return open_backing_chain(program, filename, report.backing_name, report.backing_format);
+}
+
+void print_lines(const Program& program, const CheckReport& report) {
+  for (const auto& line : report.lines) {
+    if (line.error_report) std::fprintf(stderr, "%s: ", program.name.c_str());
+    std::fwrite(line.text.data(), 1, line.text.size(), stderr);
+    std::fputc('\n', stderr);
+  }
+  if (report.lines_dropped != 0)
+    std::fprintf(stderr, "%s: instar: %llu more lines left out (the report's size limit)\n", program.name.c_str(),
+                 static_cast<unsigned long long>(report.lines_dropped));
+}
+
 }  // namespace
 
 int check_command(const Program& program, const std::vector<std::string>& args) {
@@ -232,54 +269,89 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
     report_error(program, "--image-opts is not supported by instar (see docs/divergences.md)");
     return 1;
   }
-  if (opts->repair) {
-    // A deliberate refusal (docs/divergences.md#check-repair).
-    report_error(program, "repair is not implemented by instar yet");
-    return 1;
-  }
   const std::string& filename = opts->filename;
   auto fail = [&](const std::string& why) {
     report_error(program, "Could not open '" + filename + "': " + why);
     return 1;
   };
+  const bool repair = opts->repair != 0;
   Request request = base_request(program, Operation::check, filename);
   std::string error;
   if (!set_format(request, opts->format, error)) return fail(error);
+  // qemu refuses the combination when it opens the image: after the driver lookup, before the file.
+  if (repair && opts->force_share) return fail("force-share=on can only be used with read-only images");
+  // qemu opens the image read-write for -r: open(2)'s own error (EISDIR, EACCES) comes first. That
+  // descriptor serves the one repair run below; every other run reads through a read-only one.
+  std::optional<OpenedImage> writable;
+  if (repair) {
+    writable = open_image_for_repair(filename, error);
+    if (!writable) return fail(error);
+  }
   auto image = open_image_readonly(filename, error);
   if (!image) return fail(error);
-  HostDevices devices;
-  devices.image = image->device.get();
-  auto record = run_sandboxed(program.sandbox, request, devices);
-  if (record.is_error()) return fail(record.error().message);
   CheckReport report;
-  std::optional<std::string> open_error;
-  auto filled = check_report_from_record(record.value(), report, open_error);
-  if (filled.is_error()) return fail(filled.error().message);
-  if (open_error) return fail(*open_error);
+  if (auto e = run_check_once(program, request, image->device.get(), report)) return fail(*e);
   for (const auto& w : report.warnings) std::fprintf(stderr, "%s: warning: %s\n", program.name.c_str(), w.c_str());
-  if (report.data_file) {
-    if (auto e = open_data_file(*report.data_file)) return fail(*e);
-  }
-  if (auto e = open_backing_chain(program, filename, report.backing_name, report.backing_format)) return fail(*e);
+  // Before anything is written: qemu opens all of this before its check runs.
+  if (auto e = open_companions(program, filename, report)) return fail(*e);
 
   if (report.unsupported) {
+    if (repair && !request.format_given) {
+      // qemu's warning for a probed raw image opened for writing.
+      std::fprintf(stderr,
+                   "WARNING: Image format was not specified for '%s' and probing guessed raw.\n"
+                   "         Automatically detecting the format is dangerous for raw images, write operations on "
+                   "block 0 will be restricted.\n"
+                   "         Specify the 'raw' format explicitly to remove the restrictions.\n",
+                   filename.c_str());
+    }
     report_error(program, "This image format does not support checks");
     return 63;
   }
-  for (const auto& line : report.lines) {
-    if (line.error_report) std::fprintf(stderr, "%s: ", program.name.c_str());
-    std::fwrite(line.text.data(), 1, line.text.size(), stderr);
-    std::fputc('\n', stderr);
+  bool json = opts->output && *opts->output == "json";
+  if (repair) {
+    // The repair run: the only one with a writable image. core plans every
+    // write from its check and validates the plan before issuing any.
+    Request repair_request = request;
+    repair_request.check.repair = opts->repair;
+    CheckReport repaired;
+    if (auto e = run_check_once(program, repair_request, writable->device.get(), repaired)) return fail(*e);
+    writable.reset();
+    print_lines(program, repaired);
+    if (repaired.repair_refused) {
+      report_error(program, "Check failed: " + *repaired.repair_refused + "; the image was not changed");
+      return 1;
+    }
+    if (repaired.leaks_fixed != 0 || repaired.corruptions_fixed != 0) {
+      if (!json && !opts->quiet) {
+        std::fflush(stderr);
+        std::printf(
+            "The following inconsistencies were found and repaired:\n\n"
+            "    %lld leaked clusters\n"
+            "    %lld corruptions\n\n"
+            "Double checking the fixed image now...\n",
+            static_cast<long long>(repaired.leaks_fixed), static_cast<long long>(repaired.corruptions_fixed));
+        std::fflush(stdout);
+      }
+      // qemu checks again, without repair, and reports that check with the repair's counts.
+      auto reread = open_image_readonly(filename, error);
+      if (!reread) return fail(error);
+      report = CheckReport{};
+      if (auto e = run_check_once(program, request, reread->device.get(), report)) return fail(*e);
+      report.leaks_fixed = repaired.leaks_fixed;
+      report.corruptions_fixed = repaired.corruptions_fixed;
+      print_lines(program, report);
+    } else {
+      report = repaired;
+    }
+  } else {
+    print_lines(program, report);
   }
-  if (report.lines_dropped != 0)
-    std::fprintf(stderr, "%s: instar: %llu more lines left out (the report's size limit)\n", program.name.c_str(),
-                 static_cast<unsigned long long>(report.lines_dropped));
   if (report.failed_errno) {
     report_error(program, std::string("Check failed: ") + std::strerror(*report.failed_errno));
     return 1;
   }
   if (!opts->quiet) {
-    bool json = opts->output && *opts->output == "json";
     std::string text = json ? render_check_json(report, filename) : render_check_human(report);
     std::fflush(stderr);
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -67,6 +67,9 @@ Result<void> check_report_from_record(const DecodedRecord& record, CheckReport& 
   report.fragmented_clusters = r.u64_of(kCheckFragmentedClusters).value_or(0);
   report.compressed_clusters = r.u64_of(kCheckCompressedClusters).value_or(0);
   report.image_end_offset = r.u64_of(kCheckImageEndOffset).value_or(0);
+  report.leaks_fixed = r.u64_of(kCheckLeaksFixed).value_or(0);
+  report.corruptions_fixed = r.u64_of(kCheckCorruptionsFixed).value_or(0);
+  report.repair_refused = r.string_of(kCheckRepairRefused);
   report.backing_name = r.string_of(kCheckBackingName);
   report.backing_format = r.string_of(kCheckBackingFormat);
   report.data_file = r.string_of(kCheckDataFileName);
@@ -114,6 +117,8 @@ std::string render_check_json(const CheckReport& c, const std::string& filename)
   optional("image-end-offset", c.image_end_offset);
   optional("corruptions", c.corruptions);
   optional("leaks", c.leaks);
+  optional("corruptions-fixed", c.corruptions_fixed);
+  optional("leaks-fixed", c.leaks_fixed);
   optional("total-clusters", c.total_clusters);
   optional("allocated-clusters", c.allocated_clusters);
   optional("fragmented-clusters", c.fragmented_clusters);

@@ -26,6 +26,8 @@ struct CheckReport {
   uint64_t check_errors = 0, corruptions = 0, leaks = 0;
   uint64_t total_clusters = 0, allocated_clusters = 0, fragmented_clusters = 0, compressed_clusters = 0;
   uint64_t image_end_offset = 0;
+  uint64_t leaks_fixed = 0, corruptions_fixed = 0;  // -r
+  std::optional<std::string> repair_refused;       // -r: why instar did not repair (nothing was written)
   std::optional<std::string> backing_name, backing_format, data_file;
 };
 

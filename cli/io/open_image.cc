@@ -10,9 +10,11 @@
 
 namespace instar::cli {
 
-std::optional<OpenedImage> open_image_readonly(const std::string& path, std::string& error) {
+namespace {
+
+std::optional<OpenedImage> open_image(const std::string& path, bool writable, std::string& error) {
   // O_NONBLOCK so that a FIFO cannot hang the open; it is refused below.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  int fd = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     error = "Could not open '" + path + "': " + std::strerror(errno);
     return std::nullopt;
@@ -35,8 +37,18 @@ std::optional<OpenedImage> open_image_readonly(const std::string& path, std::str
   image.allocated = static_cast<uint64_t>(st.st_blocks) * 512;
   image.dev = static_cast<uint64_t>(st.st_dev);
   image.ino = static_cast<uint64_t>(st.st_ino);
-  image.device = std::make_unique<FileBlockDevice>(fd, image.length, *image.allocated, false);
+  image.device = std::make_unique<FileBlockDevice>(fd, image.length, *image.allocated, writable);
   return image;
+}
+
+}  // namespace
+
+std::optional<OpenedImage> open_image_readonly(const std::string& path, std::string& error) {
+  return open_image(path, false, error);
+}
+
+std::optional<OpenedImage> open_image_for_repair(const std::string& path, std::string& error) {
+  return open_image(path, true, error);
 }
 
 }  // namespace instar::cli

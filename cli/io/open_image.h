@@ -22,4 +22,8 @@ struct OpenedImage {
 // "Could not open '<path>': <strerror>".
 std::optional<OpenedImage> open_image_readonly(const std::string& path, std::string& error);
 
+// Opens read-write, for an in-place repair (check -r) only: the device is
+// writable but cannot grow (the sandboxes keep writes inside its size).
+std::optional<OpenedImage> open_image_for_repair(const std::string& path, std::string& error);
+
 }  // namespace instar::cli

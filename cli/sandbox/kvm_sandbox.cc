@@ -27,7 +27,8 @@ KvmOutcome run_once(const SandboxOptions& options, const Request& request, const
   static std::string message;  // Error messages are static text; this one is built per failure.
   std::vector<vmm::DeviceSlot> slots;
   if (devices.image != nullptr)
-    slots.push_back({devices.image->fd(), devices.image->size(), false, devices.image->allocated_size()});
+    slots.push_back({devices.image->fd(), devices.image->size(), devices.image->writable(),
+                     devices.image->allocated_size()});
   for (FileBlockDevice* d : devices.attached)
     slots.push_back({d->fd(), d->size(), d->writable(), d->allocated_size()});
   vmm::VmConfig config;

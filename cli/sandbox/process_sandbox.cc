@@ -87,6 +87,7 @@ namespace {
   struct rlimit cpu_limit = {cpu, cpu + 1};
   struct rlimit no_growth = {0, 0};
   rlim_t largest_output = 0;
+  if (devices.image != nullptr && devices.image->writable()) largest_output = devices.image->size();
   for (FileBlockDevice* d : devices.attached)
     if (d->writable() && d->size() > largest_output) largest_output = d->size();
   struct rlimit output_size = {largest_output, largest_output};

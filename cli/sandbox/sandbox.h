@@ -25,7 +25,8 @@ struct SandboxOptions {
 std::optional<SandboxKind> parse_sandbox_kind(const std::string& text);
 const char* sandbox_kind_name(SandboxKind kind);
 
-// The files the host opened for one run; every one is read-only for now.
+// The files the host opened for one run. Inputs are read-only; an output is
+// writable, and so is the image of an in-place repair (check -r); none may grow.
 struct HostDevices {
   FileBlockDevice* image = nullptr;
   // Device n + 1: backing and data files, in request.attached order (no gaps).
@@ -38,13 +39,14 @@ struct HostDevices {
   }
   std::vector<int> read_only_fds() const {
     std::vector<int> fds;
-    if (image) fds.push_back(image->fd());
+    if (image && !image->writable()) fds.push_back(image->fd());
     for (FileBlockDevice* d : attached)
       if (!d->writable()) fds.push_back(d->fd());
     return fds;
   }
   std::vector<int> writable_fds() const {
     std::vector<int> fds;
+    if (image && image->writable()) fds.push_back(image->fd());
     for (FileBlockDevice* d : attached)
       if (d->writable()) fds.push_back(d->fd());
     return fds;

@@ -21,9 +21,12 @@ enum CheckTag : uint16_t {
   kCheckFragmentedClusters = 615,
   kCheckCompressedClusters = 616,
   kCheckImageEndOffset = 617,
+  kCheckLeaksFixed = 618,        // -r: leaked clusters whose refcount was repaired
+  kCheckCorruptionsFixed = 619,  // -r all: refcounts that were too low and were repaired
   kCheckBackingName = 620,    // as stored in the image: the host opens the backing chain as qemu does
   kCheckBackingFormat = 621,  // from the backing format extension
   kCheckDataFileName = 622,   // the external data file the image needs
+  kCheckRepairRefused = 623,  // -r: a repair instar does not do; nothing was written (the reason)
 };
 
 }  // namespace instar

@@ -50,6 +50,14 @@ struct CompareParams {
   bool progress = false;  // -p (without -q): record the progress lines
 };
 
+// `check`: -r, what qemu's check may repair (BDRV_FIX_LEAKS = 1, BDRV_FIX_ERRORS = 2). With
+// repair the host attaches the image writable; without it the image is read-only.
+inline constexpr uint8_t kRepairLeaks = 1;
+inline constexpr uint8_t kRepairErrors = 2;
+struct CheckParams {
+  uint8_t repair = 0;
+};
+
 // `dd`: the operands (bs=, count=, skip=); the output is attached with DeviceRole::output.
 struct DdParams {
   uint64_t block_size = 512;  // 1..INT_MAX
@@ -93,6 +101,7 @@ struct Request {
   DdParams dd;
   CompareParams compare;
   MeasureParams measure;
+  CheckParams check;
   // compare's second image (-F, its name's tail for the dmg probe).
   bool format2_given = false;
   ImageFormat format2 = ImageFormat::raw;

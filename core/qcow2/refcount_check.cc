@@ -3,6 +3,7 @@
 // qemu's messages, counters and order.
 #include "core/qcow2/refcount_check.h"
 
+#include "core/base/checked.h"
 #include "core/base/padded.h"
 #include "core/base/span_reader.h"
 #include "core/qcow2/bitmap_directory.h"
@@ -24,6 +25,8 @@ constexpr uint64_t kL2BitmapAllAlloc = 0xffffffffull;
 constexpr uint64_t kMaxL1Entries = (32ull << 20) / 8;  // QCOW_MAX_L1_SIZE / L1E_SIZE
 constexpr uint64_t kIntMax = 0x7fffffff;
 constexpr size_t kTableChunk = 64 * 1024;  // L1 and bitmap tables are streamed in chunks this size
+constexpr uint8_t kFixLeaks = 1;   // BDRV_FIX_LEAKS
+constexpr uint8_t kFixErrors = 2;  // BDRV_FIX_ERRORS
 
 enum class ClusterType { unallocated, zero_plain, zero_alloc, normal, compressed };
 
@@ -91,14 +94,17 @@ bool beyond_io_ceiling(uint64_t offset, uint64_t length) {
 
 class Checker {
  public:
-  Checker(BlockDevice& image, const CheckInput& input, Arena& scratch, CheckLog& log, CheckCounts& counts)
+  Checker(BlockDevice& image, const CheckInput& input, Arena& scratch, CheckLog& log, CheckCounts& counts,
+          RepairResult* repair)
       : image_(image),
         h_(*input.header),
         input_(input),
         scratch_(scratch),
         log_(log),
         res_(counts),
-        stored_(image, *input.header) {}
+        stored_(image, *input.header),
+        repair_(repair),
+        fix_(repair != nullptr ? input.repair : 0) {}
 
   int run();
 
@@ -109,8 +115,12 @@ class Checker {
   int check_snapshots();
   int check_bitmaps();
   int check_refblocks();
-  void compare_refcounts(uint64_t& highest_cluster);
-  int check_oflag_copied();
+  void compare_refcounts(uint8_t fix, uint64_t& highest_cluster);
+  int check_oflag_copied(bool dry_run, uint64_t& mismatches);
+  int repair_refcounts(const CheckCounts& pre_compare, uint64_t& highest_cluster);
+  int refuse(const char* what);
+  Result<void> collect_fixes();
+  void protect(uint64_t offset, uint64_t length);
 
   ClusterType cluster_type(uint64_t entry) const;
   uint64_t l2_entry(uint64_t i) const {
@@ -146,6 +156,16 @@ class Checker {
   uint8_t* l2_buffer_ = nullptr;
   uint8_t* chunk_ = nullptr;
   bool signaled_corruption_ = false;
+
+  RepairResult* repair_;
+  uint8_t fix_;
+  bool rebuild_ = false;  // qemu's *rebuild: only a new refcount structure would fix the image
+  // The refcounts the repair will store, by cluster: lookups see them once planned.
+  RefcountFix* fixes_ = nullptr;
+  size_t fix_count_ = 0;
+  bool fixes_applied_ = false;
+  ProtectedRange protected_[4];
+  size_t protected_count_ = 0;
 };
 
 ClusterType Checker::cluster_type(uint64_t entry) const {
@@ -171,6 +191,20 @@ void Checker::signal_corruption(const Line& message) {
 }
 
 bool Checker::stored_refcount(uint64_t cluster, uint64_t& refcount) {
+  if (fixes_applied_) {
+    size_t low = 0, high = fix_count_;
+    while (low < high) {
+      size_t mid = low + (high - low) / 2;
+      if (fixes_[mid].cluster < cluster)
+        low = mid + 1;
+      else
+        high = mid;
+    }
+    if (low < fix_count_ && fixes_[low].cluster == cluster) {
+      refcount = fixes_[low].refcount;
+      return true;
+    }
+  }
   uint64_t block = 0, index = 0;
   switch (stored_.get(cluster, refcount, block, index)) {
     case StoredRefcounts::Lookup::ok:
@@ -518,6 +552,7 @@ int Checker::check_refblocks() {
       l.text("ERROR refcount table entry ").dec(i).text(" has reserved bits set");
       log_.line(l.span());
       res_.corruptions++;
+      rebuild_ = true;
       continue;
     }
     if ((offset & (cluster_size_ - 1)) != 0) {
@@ -525,9 +560,13 @@ int Checker::check_refblocks() {
       l.text("ERROR refcount block ").dec(i).text(" is not cluster aligned; refcount table entry corrupted");
       log_.line(l.span());
       res_.corruptions++;
+      rebuild_ = true;
       continue;
     }
     if (cluster >= nb_clusters_) {
+      // qemu's -r all grows the file to take the block in: refused before anything is printed for it.
+      if ((fix_ & kFixErrors) != 0)
+        return refuse("repairing a refcount block outside the image is not supported by instar yet");
       res_.corruptions++;
       Line l;
       l.text("ERROR refcount block ").dec(i).text(" is outside image");
@@ -542,13 +581,14 @@ int Checker::check_refblocks() {
         l.text("ERROR refcount block ").dec(i).text(" refcount=").dec(refcount);
         log_.line(l.span());
         res_.corruptions++;
+        rebuild_ = true;
       }
     }
   }
   return 0;
 }
 
-void Checker::compare_refcounts(uint64_t& highest_cluster) {
+void Checker::compare_refcounts(uint8_t fix, uint64_t& highest_cluster) {
   highest_cluster = 0;
   for (uint64_t i = 0; i < nb_clusters_; i++) {
     uint64_t refcount1 = 0;
@@ -562,8 +602,16 @@ void Checker::compare_refcounts(uint64_t& highest_cluster) {
     uint64_t refcount2 = computed(i);
     if (refcount1 > 0 || refcount2 > 0) highest_cluster = i;
     if (refcount1 != refcount2) {
+      // What qemu may fix in place; a stored 0 needs a rebuild (the cluster may lack a refcount block).
+      uint64_t* fixed = nullptr;
+      if (refcount1 == 0)
+        rebuild_ = true;
+      else if (refcount1 > refcount2 && (fix & kFixLeaks) != 0)
+        fixed = &res_.leaks_fixed;
+      else if (refcount1 < refcount2 && (fix & kFixErrors) != 0)
+        fixed = &res_.corruptions_fixed;
       Line l;
-      l.text(refcount1 < refcount2 ? "ERROR" : "Leaked")
+      l.text(fixed != nullptr ? "Repairing" : refcount1 < refcount2 ? "ERROR" : "Leaked")
           .text(" cluster ")
           .dec(i)
           .text(" refcount=")
@@ -571,7 +619,9 @@ void Checker::compare_refcounts(uint64_t& highest_cluster) {
           .text(" reference=")
           .dec(refcount2);
       log_.line(l.span());
-      if (refcount1 < refcount2)
+      if (fixed != nullptr)
+        (*fixed)++;  // planned and validated before this pass: the write cannot be refused later
+      else if (refcount1 < refcount2)
         res_.corruptions++;
       else
         res_.leaks++;
@@ -579,7 +629,8 @@ void Checker::compare_refcounts(uint64_t& highest_cluster) {
   }
 }
 
-int Checker::check_oflag_copied() {
+int Checker::check_oflag_copied(bool dry_run, uint64_t& mismatches) {
+  mismatches = 0;
   // qemu uses the L1 table it read when it opened the image: the same bytes.
   uint64_t l1_bytes = uint64_t{h_.l1_size} * 8;
   for (uint64_t done = 0; done < l1_bytes; done += kTableChunk) {
@@ -594,17 +645,21 @@ int Checker::check_oflag_copied() {
       uint64_t refcount = 0;
       if (!stored_refcount(l2_offset >> h_.cluster_bits, refcount)) continue;
       if ((refcount == 1) != ((l1_entry & kOflagCopied) != 0)) {
-        res_.corruptions++;
-        Line l;
-        l.text("ERROR OFLAG_COPIED L2 cluster: l1_index=")
-            .dec(l1_index)
-            .text(" l1_entry=")
-            .hex(l1_entry)
-            .text(" refcount=")
-            .dec(refcount);
-        log_.line(l.span());
+        mismatches++;
+        if (!dry_run) {
+          res_.corruptions++;
+          Line l;
+          l.text("ERROR OFLAG_COPIED L2 cluster: l1_index=")
+              .dec(l1_index)
+              .text(" l1_entry=")
+              .hex(l1_entry)
+              .text(" refcount=")
+              .dec(refcount);
+          log_.line(l.span());
+        }
       }
       if (read_zero_padded(image_, l2_offset, l2_buffer_, static_cast<size_t>(cluster_size_)).is_error()) {
+        if (dry_run) return kCheckEio;
         Line l;
         l.text("ERROR: Could not read L2 table: ").text(strerror_text(kCheckEio));
         log_.line(l.span());
@@ -620,6 +675,8 @@ int Checker::check_oflag_copied() {
           if (!stored_refcount((entry & kL2OffsetMask) >> h_.cluster_bits, data_refcount)) continue;
         }
         if ((data_refcount == 1) != ((entry & kOflagCopied) != 0)) {
+          mismatches++;
+          if (dry_run) continue;
           res_.corruptions++;
           Line l;
           l.text("ERROR OFLAG_COPIED data cluster: l2_entry=").hex(entry).text(" refcount=").dec(data_refcount);
@@ -684,18 +741,110 @@ int Checker::run() {
   if (int e = check_bitmaps()) return e;
   if (int e = check_refblocks()) return e;
 
+  CheckCounts pre_compare = res_;
   uint64_t highest_cluster = 0;
-  compare_refcounts(highest_cluster);
-  if (int e = check_oflag_copied()) return e;
+  compare_refcounts(0, highest_cluster);
+  if (fix_ != 0) {
+    if (int e = repair_refcounts(pre_compare, highest_cluster)) return e;
+  }
+  uint64_t mismatches = 0;
+  if (int e = check_oflag_copied(false, mismatches)) return e;
   res_.image_end_offset = (highest_cluster + 1) * cluster_size_;
+  return 0;
+}
+
+int Checker::refuse(const char* what) {
+  repair_->refused = what;
+  return kCheckRepairRefusedCode;
+}
+
+// The stored refcounts qemu's second compare pass would replace, in cluster
+// order. Two passes: the first counts them, so memory is one entry per fix.
+Result<void> Checker::collect_fixes() {
+  for (int pass = 0; pass < 2; pass++) {
+    size_t count = 0;
+    for (uint64_t i = 0; i < nb_clusters_; i++) {
+      uint64_t stored = 0, block = 0, index = 0;
+      if (stored_.get(i, stored, block, index) != StoredRefcounts::Lookup::ok) continue;
+      uint64_t counted = computed(i);
+      bool leak = stored > counted && (fix_ & kFixLeaks) != 0;
+      bool low = stored < counted && (fix_ & kFixErrors) != 0;
+      if (stored == 0 || !(leak || low)) continue;
+      if (pass == 1) fixes_[count] = RefcountFix{i, counted};
+      count++;
+    }
+    if (pass == 0) {
+      if (count == 0) return ok();
+      INSTAR_TRY_ASSIGN(bytes, checked_mul(count, sizeof(RefcountFix)));
+      INSTAR_TRY_ASSIGN(memory, scratch_.allocate(static_cast<size_t>(bytes)));
+      fixes_ = reinterpret_cast<RefcountFix*>(memory);
+    }
+    fix_count_ = count;
+  }
+  return ok();
+}
+
+void Checker::protect(uint64_t offset, uint64_t length) {
+  if (protected_count_ < sizeof protected_ / sizeof protected_[0] && length != 0)
+    protected_[protected_count_++] = ProtectedRange{offset, length};
+}
+
+// qemu's qcow2_check_refcounts after the first compare pass, when repairing.
+// Everything is decided and planned before the logged second pass, so a
+// repair instar refuses is refused before a "Repairing" line is printed.
+int Checker::repair_refcounts(const CheckCounts& pre_compare, uint64_t& highest_cluster) {
+  if (rebuild_) {
+    if ((fix_ & kFixErrors) != 0) return refuse("rebuilding the refcount structure is not supported by instar yet");
+    Line l;
+    l.text("ERROR need to rebuild refcount structures");
+    log_.line(l.span());
+    res_.check_errors++;
+    return kCheckEio;
+  }
+  bool second_pass = res_.leaks != 0 || res_.corruptions != 0;
+  if (second_pass && collect_fixes().is_error()) {
+    res_.check_errors++;
+    return kCheckEnomem;
+  }
+  fixes_applied_ = fix_count_ != 0;
+  if ((fix_ & kFixErrors) != 0) {
+    // qemu would rewrite L1/L2 entries whose OFLAG_COPIED disagrees with the repaired refcounts.
+    uint64_t mismatches = 0;
+    if (int e = check_oflag_copied(true, mismatches)) return e;
+    if (mismatches != 0) return refuse("repairing OFLAG_COPIED flags is not supported by instar yet");
+  }
+  if (fix_count_ != 0) {
+    protect(0, cluster_size_);
+    protect(h_.refcount_table_offset, stored_.table_entries() * 8);
+    protect(h_.l1_table_offset, uint64_t{h_.l1_size} * 8);
+    if (h_.nb_snapshots != 0) protect(h_.snapshots_offset, input_.snapshot_table.size);
+    RepairLayout layout;
+    layout.cluster_bits = h_.cluster_bits;
+    layout.refcount_order = h_.refcount_order;
+    layout.file_size = file_length_;
+    layout.refcount_table = stored_.table();
+    layout.protected_ranges = protected_;
+    layout.protected_count = protected_count_;
+    auto plan = plan_refcount_repair(layout, fixes_, fix_count_, scratch_);
+    if (plan.is_error()) return refuse(plan.error().message);
+    repair_->plan = plan.value();
+  }
+  if (second_pass) {
+    // qemu compares again, fixing as it goes, whenever the first pass found anything. That pass reads
+    // the refcounts as stored; the OFLAG_COPIED check after it sees the repaired ones.
+    fixes_applied_ = false;
+    res_ = pre_compare;
+    compare_refcounts(fix_, highest_cluster);
+    fixes_applied_ = fix_count_ != 0;
+  }
   return 0;
 }
 
 }  // namespace
 
 int check_refcounts(BlockDevice& image, const CheckInput& input, Arena& scratch, CheckLog& log,
-                    CheckCounts& counts) {
-  Checker checker(image, input, scratch, log, counts);
+                    CheckCounts& counts, RepairResult* repair) {
+  Checker checker(image, input, scratch, log, counts, repair);
   return checker.run();
 }
 

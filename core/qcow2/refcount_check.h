@@ -11,6 +11,7 @@
 #include "core/base/result.h"
 #include "core/io/block_device.h"
 #include "core/qcow2/header.h"
+#include "core/qcow2/refcount_repair_plan.h"
 
 namespace instar::qcow2 {
 
@@ -24,6 +25,8 @@ struct CheckCounts {
   uint64_t fragmented_clusters = 0;
   uint64_t compressed_clusters = 0;
   uint64_t image_end_offset = 0;
+  uint64_t leaks_fixed = 0;        // -r: refcounts lowered to the references found
+  uint64_t corruptions_fixed = 0;  // -r all: refcounts raised to the references found
 };
 
 // The errno values a failed check reports ("Check failed: <strerror>").
@@ -51,13 +54,28 @@ struct CheckInput {
   bool has_data_file = false;
   // The snapshot table bytes as read (clipped at the end of the file), re-read in check mode.
   ByteSpan snapshot_table;
+  // -r: kRepairLeaks and/or kRepairErrors (qemu's BDRV_FIX_LEAKS, BDRV_FIX_ERRORS); 0 checks only.
+  uint8_t repair = 0;
 };
 
+// What a check with repair decided. Nothing is written by the check itself:
+// the caller issues `plan` once the check returned 0.
+struct RepairResult {
+  const char* refused = nullptr;  // a repair qemu would do that instar does not (nothing is planned)
+  RepairPlan plan;
+};
+
+// check_refcounts() returns this when `RepairResult::refused` is set.
+inline constexpr int kCheckRepairRefusedCode = -1;
+
 // Runs the check. Returns 0, or the errno of a check that could not complete
-// (qemu then prints "Check failed: ..." and no summary). `counts` holds what
-// was found either way. Memory: one counter per host cluster of the file (2
-// bytes for refcount widths up to 16 bits, 4 above) plus a few clusters.
+// (qemu then prints "Check failed: ..." and no summary), or
+// kCheckRepairRefusedCode. `counts` holds what was found either way. With
+// `input.repair`, qemu's repair decisions are made and logged as qemu logs
+// them, and the refcount writes are planned into `repair` (never issued
+// here). Memory: one counter per host cluster of the file (2 bytes for
+// refcount widths up to 16 bits, 4 above) plus a few clusters.
 int check_refcounts(BlockDevice& image, const CheckInput& input, Arena& scratch, CheckLog& log,
-                    CheckCounts& counts);
+                    CheckCounts& counts, RepairResult* repair = nullptr);
 
 }  // namespace instar::qcow2

@@ -31,6 +31,7 @@ class StoredRefcounts {
 
   uint64_t table_entries() const { return table_entries_; }
   uint64_t table_entry(uint64_t index) const;
+  ByteSpan table() const { return table_; }
 
   // The stored refcount of host cluster `cluster`. An unaligned refcount block
   // is an error; `unaligned_block` then holds its offset and `unaligned_index`

@@ -19,7 +19,15 @@ using Json = nlohmann::ordered_json;
 constexpr std::string_view kRunnablePrograms[] = {"qemu-img", "qemu-io"};
 constexpr uint64_t kMaxAttempts = 100;
 // An operation's `inspect` commands only look at the files the run left.
-constexpr std::string_view kInspectSubcommands[] = {"map", "info", "compare"};
+constexpr std::string_view kInspectSubcommands[] = {"map", "info", "compare", "check"};
+
+// check inspects only read-only: its -r (--repair, or any abbreviation getopt accepts, or -r inside
+// a cluster of short options such as -qr) would change the files it looks at. Over-strict on purpose:
+// "-fraw" is refused too (write "-f", "raw").
+bool is_repair_argument(const std::string& arg) {
+  if (arg.rfind("--r", 0) == 0) return true;
+  return arg.size() > 1 && arg[0] == '-' && arg[1] != '-' && arg.find('r') != std::string::npos;
+}
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) {
   throw CaseError(where.empty() ? what : where + ": " + what);
@@ -230,7 +238,12 @@ Operation parse_operation(const Json& value, const std::string& where) {
           std::end(kInspectSubcommands)) {
         fail(index_where(iw, 0),
              "\"" + argv.front() +
-                 "\" may not inspect; an inspection runs only qemu-img map, info or compare");
+                 "\" may not inspect; an inspection runs only qemu-img map, info, compare or check");
+      }
+      if (argv.front() == "check") {
+        for (size_t a = 1; a < argv.size(); a++)
+          if (is_repair_argument(argv[a]))
+            fail(index_where(iw, a), "\"" + argv[a] + "\" may not inspect; an inspection never repairs");
       }
       op.inspect.push_back(std::move(argv));
     }

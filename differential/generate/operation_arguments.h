@@ -10,6 +10,7 @@ namespace instar::diff {
 
 std::vector<std::string> info_arguments(Rng& rng, const ImageSet& images);
 std::vector<std::string> check_arguments(Rng& rng, const ImageSet& images);
+std::vector<std::string> check_repair_arguments(Rng& rng, const ImageSet& images);
 std::vector<std::string> measure_arguments(Rng& rng, const ImageSet& images);
 std::vector<std::string> map_arguments(Rng& rng, const ImageSet& images);
 std::vector<std::string> compare_arguments(Rng& rng, const ImageSet& images);

@@ -9,6 +9,7 @@ const std::vector<OperationKind>& operation_registry() {
   static const std::vector<OperationKind> registry = {
       {"info", false, info_arguments},
       {"check", false, check_arguments},
+      {"check", true, check_repair_arguments},  // -r: repairs in place
       {"measure", false, measure_arguments},
       {"map", false, map_arguments},
       {"compare", false, compare_arguments},

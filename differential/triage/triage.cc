@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "differential/runner/command_line.h"
 
@@ -32,6 +33,7 @@ std::string html_escape(const std::string& s) {
 
 std::vector<TriageGroup> triage_directory(const std::filesystem::path& dir) {
   std::map<std::string, TriageGroup> groups;
+  std::set<std::string> minimised;  // groups whose example carries its minimal case
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
     if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
@@ -50,7 +52,10 @@ std::vector<TriageGroup> triage_directory(const std::filesystem::path& dir) {
     g.count++;
     if (g.first_seen.empty() || r.found_at < g.first_seen) g.first_seen = r.found_at;
     if (r.found_at > g.last_seen) g.last_seen = r.found_at;
-    if (g.example.empty() || (r.minimal && g.minimal_case.empty())) {
+    // The example is the first report, unless a later one was minimised (only the first of a
+    // signature a campaign finds is, and with several workers it need not sort first).
+    if (g.example.empty() || (r.minimal && minimised.count(r.signature_id) == 0)) {
+      if (r.minimal) minimised.insert(r.signature_id);
       g.example = file;
       g.diff = r.diff;
       g.minimal_case = serialise_case(r.minimal ? *r.minimal : r.case_);

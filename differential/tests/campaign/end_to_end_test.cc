@@ -32,7 +32,9 @@ TEST(EndToEnd, CorruptingSubjectIsFoundMinimisedAndPromoted) {
   config.probe.tools = reference_tools(qemu_img, detect_profile(qemu_img, std::chrono::seconds(10)));
   config.probe.subject = wrapper;
   config.probe.timeout = std::chrono::seconds(30);
-  config.seed = 11;
+  // A seed whose 12 cases hit the corrupted output once, in a case whose minimal form needs one setup step
+  // (the cases a seed yields change whenever the operation registry does: check -r moved them).
+  config.seed = 12;
   config.iterations = 12;
   config.jobs = 2;
   config.time_budget = std::chrono::seconds(120);

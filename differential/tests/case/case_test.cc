@@ -197,7 +197,20 @@ TEST(CaseParse, InspectionsRunOnlyReadOnlyQemuImgSubcommands) {
       << serialise_case(c);
   EXPECT_EQ(serialise_case(parse_case(serialise_case(c))), serialise_case(c));
   std::string e = parse_error(with_inspect(R"([["check", "-r", "all", "b"]])"));
-  EXPECT_NE(e.find("operations[0].inspect[0][0]: \"check\" may not inspect"), std::string::npos) << e;
+  EXPECT_NE(e.find("operations[0].inspect[0][1]: \"-r\" may not inspect; an inspection never repairs"),
+            std::string::npos)
+      << e;
+  e = parse_error(with_inspect(R"([["check", "--repair=leaks", "b"]])"));
+  EXPECT_NE(e.find("operations[0].inspect[0][1]: \"--repair=leaks\" may not inspect"), std::string::npos)
+      << e;
+  e = parse_error(with_inspect(R"([["amend", "-o", "compat=0.10", "b"]])"));
+  EXPECT_NE(e.find("operations[0].inspect[0][0]: \"amend\" may not inspect"), std::string::npos) << e;
+  e = parse_error(with_inspect(R"([["check", "-qrall", "b"]])"));
+  EXPECT_NE(e.find("operations[0].inspect[0][1]: \"-qrall\" may not inspect"), std::string::npos) << e;
+  EXPECT_EQ(parse_case(with_inspect(R"([["check", "--output=json", "-f", "qcow2", "b"]])"))
+                .operations[0]
+                .inspect.size(),
+            1u);
   EXPECT_NE(parse_error(with_inspect("[]")).find("operations[0].inspect: expected a non-empty array"),
             std::string::npos);
   EXPECT_NE(parse_error(with_inspect("[[]]")).find("needs a qemu-img subcommand"), std::string::npos);

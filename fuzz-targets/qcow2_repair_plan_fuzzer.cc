@@ -1,0 +1,111 @@
+// qcow2_repair_plan_fuzzer.cc: qcow2::plan_refcount_repair (the writes of check -r) on any layout and
+// list of fixes; a plan, when there is one, must keep every write inside a refcount block the table
+// names, inside the file, clear of the protected ranges, and must store exactly the fixed values.
+//
+// Input (big-endian, docs/fuzzing.md): cluster_bits u8 (9 + n % 13), refcount_order u8 (n % 7),
+// file_size u32 (in 512-byte units), table entry count u8 (n % 33) and the entries (u64 each), protected
+// range count u8 (n % 5) and the ranges (u64 offset, u64 length), then fixes: u32 cluster and u64
+// refcount each, until the input ends (at most 256).
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/base/span_reader.h"
+#include "core/qcow2/refcount_repair_plan.h"
+#include "core/qcow2/refcount_table.h"
+#include "fuzz-targets/fuzz_support.h"
+
+namespace {
+
+constexpr size_t kScratchBytes = 1u << 20;
+constexpr size_t kMaxFixes = 256;
+
+bool overlaps(uint64_t a, uint64_t a_length, uint64_t b, uint64_t b_length) {
+  if (a_length == 0 || b_length == 0) return false;
+  return (a < b || a - b < b_length) && (b < a || b - a < a_length);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size > instar::fuzz::kMaxInputBytes) return 0;
+  using namespace instar::qcow2;
+  instar::fuzz::InputReader in(instar::ByteSpan(data, size));
+  RepairLayout layout;
+  layout.cluster_bits = 9 + in.u8() % 13;
+  layout.refcount_order = in.u8() % 7;
+  layout.file_size = uint64_t{in.u32()} * 512;
+  size_t entries = in.u8() % 33;
+  std::vector<uint8_t> table(entries * 8);
+  for (size_t i = 0; i < entries; i++) {
+    uint64_t e = in.u64();
+    for (size_t b = 0; b < 8; b++) table[i * 8 + b] = static_cast<uint8_t>(e >> (56 - 8 * b));
+  }
+  layout.refcount_table = instar::ByteSpan(table.data(), table.size());
+  ProtectedRange ranges[4];
+  size_t range_count = in.u8() % 5;
+  for (size_t i = 0; i < range_count; i++) ranges[i] = ProtectedRange{in.u64(), in.u64()};
+  layout.protected_ranges = ranges;
+  layout.protected_count = range_count;
+  std::vector<RefcountFix> fixes;
+  while (!in.empty() && fixes.size() < kMaxFixes) {
+    uint64_t cluster = in.u32();
+    fixes.push_back(RefcountFix{cluster, in.u64()});
+  }
+
+  static std::unique_ptr<uint8_t[]> scratch(new uint8_t[kScratchBytes]);
+  instar::Arena arena(scratch.get(), kScratchBytes);
+  auto planned = plan_refcount_repair(layout, fixes.data(), fixes.size(), arena);
+  INSTAR_FUZZ_CHECK(arena.used() <= arena.capacity());
+  if (planned.is_error()) {
+    INSTAR_FUZZ_CHECK(planned.error().message != nullptr && planned.error().message[0] != '\0');
+    return 0;
+  }
+  const RepairPlan& plan = planned.value();
+  const uint64_t cluster_size = uint64_t{1} << layout.cluster_bits;
+  const uint32_t block_bits = layout.cluster_bits + 3 - layout.refcount_order;
+  INSTAR_FUZZ_CHECK(plan.write_count == fixes.size());
+  size_t zeroes = 0;
+  for (size_t i = 0; i < plan.write_count; i++) {
+    const RefcountWrite& w = plan.writes[i];
+    const RefcountFix& fix = fixes[i];
+    // The block is the one the table names for the fix's cluster, whole inside the file, not metadata.
+    uint64_t index = fix.cluster >> block_bits;
+    INSTAR_FUZZ_CHECK(index < entries);
+    uint64_t entry = instar::load_be(layout.refcount_table, static_cast<size_t>(index * 8), 8);
+    INSTAR_FUZZ_CHECK((entry & kRefTableReservedMask) == 0);
+    INSTAR_FUZZ_CHECK(w.block_offset == (entry & kRefTableOffsetMask));
+    INSTAR_FUZZ_CHECK(w.block_offset >= cluster_size && w.block_offset % cluster_size == 0);
+    INSTAR_FUZZ_CHECK(w.block_offset <= layout.file_size &&
+                      layout.file_size - w.block_offset >= cluster_size);
+    for (size_t r = 0; r < range_count; r++)
+      INSTAR_FUZZ_CHECK(!overlaps(w.block_offset, cluster_size, ranges[r].offset, ranges[r].length));
+    // The write stays inside its block and stores exactly the fixed value in the fix's entry.
+    INSTAR_FUZZ_CHECK(w.length == 1 || w.length == 2 || w.length == 4 || w.length == 8);
+    INSTAR_FUZZ_CHECK(w.offset >= w.block_offset && w.offset - w.block_offset <= cluster_size - w.length);
+    std::vector<uint8_t> block(static_cast<size_t>(cluster_size), 0x5a);
+    std::vector<uint8_t> before = block;
+    instar::qcow2::apply_refcount_write(w, block.data() + (w.offset - w.block_offset));
+    instar::ByteSpan b(block.data(), block.size()), a(before.data(), before.size());
+    uint64_t in_block = fix.cluster & ((uint64_t{1} << block_bits) - 1);
+    INSTAR_FUZZ_CHECK(refcount_block_entry(b, layout.refcount_order, in_block) == fix.refcount);
+    uint64_t neighbour = in_block ^ 1;
+    INSTAR_FUZZ_CHECK(refcount_block_entry(b, layout.refcount_order, neighbour) ==
+                      refcount_block_entry(a, layout.refcount_order, neighbour));
+    if (fix.refcount == 0) zeroes++;
+  }
+  // Discards: one per freed cluster, that cluster, inside the file, never metadata or a written block.
+  INSTAR_FUZZ_CHECK(plan.discard_count == zeroes);
+  for (size_t d = 0; d < plan.discard_count; d++) {
+    const RepairDiscard& r = plan.discards[d];
+    INSTAR_FUZZ_CHECK(r.offset % cluster_size == 0 && r.length > 0 && r.length <= cluster_size);
+    INSTAR_FUZZ_CHECK(r.offset >= cluster_size && r.offset < layout.file_size &&
+                      layout.file_size - r.offset >= r.length);
+    for (size_t k = 0; k < range_count; k++)
+      INSTAR_FUZZ_CHECK(!overlaps(r.offset, r.length, ranges[k].offset, ranges[k].length));
+    for (size_t w = 0; w < plan.write_count; w++)
+      INSTAR_FUZZ_CHECK(!overlaps(r.offset, r.length, plan.writes[w].block_offset, cluster_size));
+  }
+  return 0;
+}
