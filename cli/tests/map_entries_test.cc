@@ -69,7 +69,7 @@ TEST(MapEntries, RejectsBatchesThatAreNotWholeEntries) {
   std::vector<uint8_t> one = pack({{0, 512, 0, 0, 0, 0}});
   for (size_t size : {size_t{0}, kMapEntryBytes - 1, kMapEntryBytes + 1}) {
     std::vector<uint8_t> bytes(size);
-    std::memcpy(bytes.data(), one.data(), size < one.size() ? size : one.size());
+    if (size > 0) std::memcpy(bytes.data(), one.data(), size < one.size() ? size : one.size());
     RecordField root;
     root.children.push_back(batch(bytes));
     EXPECT_TRUE(decode_map_entries(root).is_error()) << size;
