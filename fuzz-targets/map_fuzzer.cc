@@ -33,6 +33,7 @@
 #include "core/ops/map_record.h"
 #include "core/qcow2/header.h"
 #include "fuzz-targets/fuzz_support.h"
+#include "fuzz-targets/sparse_fuzz_device.h"
 
 namespace {
 
@@ -52,41 +53,7 @@ uint8_t g_scratch[kScratchBytes];
 uint8_t g_record[kRecordBytes];
 uint8_t g_first_record[kRecordBytes];
 
-// A memory device that can also answer extent queries like a sparse file: zero 4 KiB blocks are holes.
-class FuzzDevice final : public instar::BlockDevice {
- public:
-  FuzzDevice(const uint8_t* data, size_t size, bool sparse) : memory_(data, size), data_(data), size_(size),
-                                                              sparse_(sparse) {}
-  uint64_t size() const override { return size_; }
-  instar::Result<void> read(uint64_t offset, void* buffer, size_t length) override {
-    return memory_.read(offset, buffer, length);
-  }
-  instar::Result<void> write(uint64_t offset, const void* buffer, size_t length) override {
-    return memory_.write(offset, buffer, length);
-  }
-  instar::Result<instar::DeviceExtent> extent(uint64_t offset) override {
-    if (offset >= size_) return instar::make_error(instar::Errc::io, "extent query beyond end of device");
-    if (!sparse_) return instar::DeviceExtent{true, size_ - offset};
-    bool data = !zero_block(offset / 4096);
-    uint64_t end = (offset / 4096 + 1) * 4096;
-    while (end < size_ && !zero_block(end / 4096) == data) end += 4096;
-    if (end > size_) end = size_;
-    return instar::DeviceExtent{data, end - offset};
-  }
-
- private:
-  bool zero_block(uint64_t block) const {
-    uint64_t from = block * 4096;
-    uint64_t to = from + 4096 < size_ ? from + 4096 : size_;
-    for (uint64_t i = from; i < to; i++)
-      if (data_[i] != 0) return false;
-    return true;
-  }
-  instar::MemoryBlockDevice memory_;
-  const uint8_t* data_;
-  size_t size_;
-  bool sparse_;
-};
+using FuzzDevice = instar::fuzz::SparseFuzzDevice;
 
 void be(uint8_t* image, size_t size, uint64_t at, uint64_t value, unsigned width) {
   for (unsigned i = 0; i < width; i++)
