@@ -2,8 +2,7 @@
 #include "guest/hypercall_block_device.h"
 
 #include "guest/hypercall.h"
-
-extern "C" void* malloc(size_t bytes);
+#include "guest/malloc.h"
 
 namespace instar::guest {
 

@@ -11,3 +11,7 @@ namespace instar::guest {
 void heap_init(uint8_t* base, size_t bytes);
 
 }  // namespace instar::guest
+
+// The C allocator the libraries call (malloc.cc); guest code may use it too.
+extern "C" void* malloc(size_t bytes);
+extern "C" void free(void* pointer);
