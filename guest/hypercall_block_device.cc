@@ -56,24 +56,44 @@ Result<void> HypercallBlockDevice::write(uint64_t offset, const void* buffer, si
     return ok();
   }
   INSTAR_TRY(flush());
-  if (length == 0 || length >= kGatherBytes / 2) return write_direct(offset, buffer, length);
+  if (length == 0 || length >= kGatherBytes / 2) return write_direct(offset, buffer, length, 0);
   if (gather_ == nullptr) gather_ = static_cast<uint8_t*>(malloc(kGatherBytes));
-  if (gather_ == nullptr) return write_direct(offset, buffer, length);
+  if (gather_ == nullptr) return write_direct(offset, buffer, length, 0);
   __builtin_memcpy(gather_, buffer, length);
   gather_offset_ = offset;
   gather_length_ = length;
   return ok();
 }
 
-Result<void> HypercallBlockDevice::flush() {
-  if (gather_length_ == 0) return ok();
-  size_t length = gather_length_;
-  gather_length_ = 0;
-  return write_direct(gather_offset_, gather_, length);
+Result<void> HypercallBlockDevice::write_behind(uint64_t offset, const void* buffer, size_t length) {
+  // Small writes are copied into the gather buffer: nothing to lend.
+  if (length < kGatherBytes / 2) return write(offset, buffer, length);
+  if (gather_length_ != 0) {
+    size_t gathered = gather_length_;
+    gather_length_ = 0;
+    INSTAR_TRY(write_direct(gather_offset_, gather_, gathered, 0));
+  }
+  INSTAR_TRY(write_direct(offset, buffer, length, INSTAR_WRITE_BEHIND));
+  lent_ = true;
+  return ok();
 }
 
-Result<void> HypercallBlockDevice::write_direct(uint64_t offset, const void* buffer, size_t length) {
-  instar_hc_block_write arg{device_, 0, offset, length, reinterpret_cast<uint64_t>(buffer), INSTAR_HC_EIO, 0};
+Result<void> HypercallBlockDevice::flush() {
+  if (gather_length_ != 0) {
+    size_t length = gather_length_;
+    gather_length_ = 0;
+    INSTAR_TRY(write_direct(gather_offset_, gather_, length, 0));
+  }
+  if (!lent_) return ok();
+  lent_ = false;
+  instar_hc_block_settle arg{INSTAR_HC_EIO, 0};
+  hypercall(INSTAR_HC_BLOCK_SETTLE, &arg);
+  if (arg.status != INSTAR_HC_OK) return make_error(Errc::io, "Input/output error");
+  return ok();
+}
+
+Result<void> HypercallBlockDevice::write_direct(uint64_t offset, const void* buffer, size_t length, uint32_t flags) {
+  instar_hc_block_write arg{device_, flags, offset, length, reinterpret_cast<uint64_t>(buffer), INSTAR_HC_EIO, 0};
   hypercall(INSTAR_HC_BLOCK_WRITE, &arg);
   if (arg.status == INSTAR_HC_EPERM) return make_error(Errc::io, "device is read-only");
   if (arg.status != INSTAR_HC_OK) return make_error(Errc::io, "Input/output error");

@@ -20,6 +20,7 @@ class HypercallBlockDevice final : public BlockDevice {
   uint64_t size() const override { return size_; }
   Result<void> read(uint64_t offset, void* buffer, size_t length) override;
   Result<void> write(uint64_t offset, const void* buffer, size_t length) override;
+  Result<void> write_behind(uint64_t offset, const void* buffer, size_t length) override;
   Result<DeviceExtent> extent(uint64_t offset) override;
   Result<void> write_zeroes(uint64_t offset, uint64_t length, bool unmap) override;
   Result<void> flush() override;
@@ -27,12 +28,13 @@ class HypercallBlockDevice final : public BlockDevice {
 
  private:
   Result<void> read_direct(uint64_t offset, void* buffer, size_t length);
-  Result<void> write_direct(uint64_t offset, const void* buffer, size_t length);
+  Result<void> write_direct(uint64_t offset, const void* buffer, size_t length, uint32_t flags);
 
   static constexpr size_t kGatherBytes = 1024 * 1024;
   uint8_t* gather_ = nullptr;       // malloc'd on first use; null if the heap is exhausted
   uint64_t gather_offset_ = 0;
   size_t gather_length_ = 0;        // bytes written to the device but not yet sent to the host
+  bool lent_ = false;               // a write_behind() buffer is with the host until the next settle
 
   uint32_t device_ = 0;
   uint64_t size_ = 0;
