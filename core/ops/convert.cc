@@ -16,9 +16,17 @@ constexpr uint64_t kSector = 512;
 constexpr uint64_t kBufferBytes = 2u << 20;  // qemu-img's IO_BUF_SIZE
 
 bool zero_sector(const uint8_t* p) {
-  for (size_t i = 0; i < kSector; i++)
-    if (p[i] != 0) return false;
-  return true;
+  // Data usually shows in its first word; a zero sector is then confirmed a word at a time (a loop the
+  // compiler vectorises, where a byte loop with an early exit is not).
+  uint64_t acc;
+  __builtin_memcpy(&acc, p, sizeof acc);
+  if (acc != 0) return false;
+  for (size_t i = sizeof acc; i < kSector; i += sizeof acc) {
+    uint64_t w;
+    __builtin_memcpy(&w, p + i, sizeof w);
+    acc |= w;
+  }
+  return acc == 0;
 }
 
 // is_allocated_sectors: the run of sectors from `buf` with the same zero-ness,
