@@ -3,6 +3,7 @@
 // the chunks qemu-img uses so that the first difference reported is the same.
 #include "core/ops/compare.h"
 
+#include "core/base/bytes.h"
 #include "core/image/chain.h"
 #include "core/ops/compare_record.h"
 #include "core/ops/info.h"
@@ -72,17 +73,9 @@ Result<Above> status_above(image::Layer& top, uint64_t offset, uint64_t bytes) {
   return a;
 }
 
-bool zero_bytes(const uint8_t* p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (p[i] != 0) return false;
-  return true;
-}
+bool zero_bytes(const uint8_t* p, size_t n) { return all_zero(ByteSpan(p, n)); }
 
-bool same_bytes(const uint8_t* a, const uint8_t* b, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (a[i] != b[i]) return false;
-  return true;
-}
+bool same_bytes(const uint8_t* a, const uint8_t* b, size_t n) { return bytes_equal(a, b, n); }
 
 // The first sector of `buf` that is not all zeroes, as a byte index; -1 if none.
 int64_t first_nonzero_sector(const uint8_t* buf, uint64_t n) {

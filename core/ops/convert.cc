@@ -2,6 +2,7 @@
 // convert_iteration_sectors, is_allocated_sectors_min), one source.
 #include "core/ops/convert.h"
 
+#include "core/base/bytes.h"
 #include "core/image/chain.h"
 #include "core/ops/chain_open.h"
 #include "core/ops/convert_record.h"
@@ -15,19 +16,7 @@ namespace {
 constexpr uint64_t kSector = 512;
 constexpr uint64_t kBufferBytes = 2u << 20;  // qemu-img's IO_BUF_SIZE
 
-bool zero_sector(const uint8_t* p) {
-  // Data usually shows in its first word; a zero sector is then confirmed a word at a time (a loop the
-  // compiler vectorises, where a byte loop with an early exit is not).
-  uint64_t acc;
-  __builtin_memcpy(&acc, p, sizeof acc);
-  if (acc != 0) return false;
-  for (size_t i = sizeof acc; i < kSector; i += sizeof acc) {
-    uint64_t w;
-    __builtin_memcpy(&w, p + i, sizeof w);
-    acc |= w;
-  }
-  return acc == 0;
-}
+bool zero_sector(const uint8_t* p) { return all_zero(ByteSpan(p, kSector)); }
 
 // is_allocated_sectors: the run of sectors from `buf` with the same zero-ness,
 // allocated ends aligned up and zero ends aligned down to `alignment` sectors.
