@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "cli/cache_mode.h"
 #include "cli/check/check_report.h"
 #include "cli/info/backing_path.h"
 #include "cli/info/image_report.h"
@@ -33,12 +34,6 @@ struct CheckOptions {
   bool image_opts = false;
   std::string filename;
 };
-
-bool valid_cache_mode(const std::string& mode) {
-  for (const char* m : {"none", "off", "writeback", "writethrough", "directsync", "unsafe"})
-    if (mode == m) return true;
-  return false;
-}
 
 // Returns nullopt after printing the error; `status` is the exit status then.
 std::optional<CheckOptions> parse_options(const Program& program, const std::vector<std::string>& args,

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "cli/cache_mode.h"
 #include "cli/chain/chain_session.h"
 #include "cli/getopt_args.h"
 #include "cli/object_option.h"
@@ -30,13 +31,6 @@ struct CompareOptions {
   bool image_opts = false;
   std::string filename1, filename2;
 };
-
-// The cache modes qemu's bdrv_parse_cache_mode accepts.
-bool valid_cache_mode(const std::string& mode) {
-  for (const char* m : {"none", "off", "directsync", "writeback", "unsafe", "writethrough"})
-    if (mode == m) return true;
-  return false;
-}
 
 std::optional<CompareOptions> parse_options(const Program& program, const std::vector<std::string>& args,
                                             int& status) {

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "cli/cache_mode.h"
 #include "cli/chain/chain_session.h"
 #include "cli/getopt_args.h"
 #include "cli/object_option.h"
@@ -39,6 +40,7 @@ struct ConvertOptions {
   bool in_order = true;    // not -W
   std::optional<std::string> backing_format;
   std::optional<std::string> options, backing, snapshot;
+  std::string cache = "unsafe", src_cache = "writeback";  // -t, -T: checked, no effect on the result
   std::vector<std::string> sources;
   std::string target;
 };
@@ -120,9 +122,13 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
         o.progress = true;
         break;
       case 't':
+        o.cache = optarg;
+        break;
       case 'T':
+        o.src_cache = optarg;
+        break;
       case 'r':
-        break;  // cache modes and rate limits do not change the result
+        break;  // rate limits do not change the result
       case 'q':
         o.quiet = true;
         break;
@@ -198,10 +204,25 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
     report_error(program, "Must specify image file name");
     return std::nullopt;
   }
+  // qemu checks -T before it starts the progress meter or opens anything.
+  if (!valid_cache_mode(o.src_cache)) {
+    report_error(program, "Invalid source cache option: " + o.src_cache);
+    return std::nullopt;
+  }
   for (int i = optind; i < argc - 1; i++) o.sources.push_back(argv[i]);
   o.target = argv[argc - 1];
   status = 0;
   return o;
+}
+
+// Opens the source chain and reads nothing, as qemu does before it refuses
+// something about the target; false once the open's error is printed.
+bool open_source_only(const Program& program, const Request& request, const std::string& source) {
+  Request probe = request;
+  probe.operation = Operation::map;
+  probe.map.has_max_length = true;
+  probe.map.max_length = 0;
+  return run_chain_session(program, probe, source).has_value();
 }
 
 }  // namespace
@@ -262,12 +283,20 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   }
   if (after_open) {
     // qemu opens the source first, then refuses the target.
-    Request probe = request;
-    probe.operation = Operation::map;
-    probe.map.has_max_length = true;
-    probe.map.max_length = 0;
-    if (!run_chain_session(program, probe, source)) return 1;
+    if (!open_source_only(program, request, source)) return 1;
     report_error(program, *after_open);
+    return 1;
+  }
+  if (!valid_cache_mode(opts->cache)) {
+    // qemu checks -t once the target is created (with -n, before it opens the target).
+    if (opts->skip_create) {
+      if (!open_source_only(program, request, source)) return 1;
+    } else {
+      Request create = request;
+      create.convert.create_only = true;
+      if (!run_chain_session(program, create, source, OutputSpec{opts->target, false})) return 1;
+    }
+    report_error(program, "Invalid cache option: " + opts->cache);
     return 1;
   }
   if (opts->bitmaps) {
