@@ -9,4 +9,8 @@ bool valid_cache_mode(const std::string& mode) {
   return false;
 }
 
+bool direct_cache_mode(const std::string& mode) {
+  return mode == "none" || mode == "off" || mode == "directsync";
+}
+
 }  // namespace instar::cli

@@ -159,7 +159,8 @@ int compare_command(const Program& program, const std::vector<std::string>& args
   request.qemu_minor = static_cast<uint16_t>(program.profile.minor);
   request.compare.strict = opts->strict;
   request.compare.progress = opts->progress;
-  auto session = run_chain_session(program, request, opts->filename1, std::nullopt, second);
+  auto session =
+      run_chain_session(program, request, opts->filename1, std::nullopt, second, direct_cache_mode(opts->cache));
   if (!session) return 2;
   const RecordField& root = session->record.root;
   if (session->record.operation != static_cast<uint16_t>(Operation::compare)) {

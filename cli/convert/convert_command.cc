@@ -217,12 +217,12 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
 
 // Opens the source chain and reads nothing, as qemu does before it refuses
 // something about the target; false once the open's error is printed.
-bool open_source_only(const Program& program, const Request& request, const std::string& source) {
+bool open_source_only(const Program& program, const Request& request, const std::string& source, bool direct) {
   Request probe = request;
   probe.operation = Operation::map;
   probe.map.has_max_length = true;
   probe.map.max_length = 0;
-  return run_chain_session(program, probe, source).has_value();
+  return run_chain_session(program, probe, source, std::nullopt, std::nullopt, direct).has_value();
 }
 
 }  // namespace
@@ -272,6 +272,7 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   request.convert.progress = opts->progress;
   request.convert.coroutines = opts->coroutines;
   request.convert.in_order = opts->in_order;
+  const bool direct = direct_cache_mode(opts->src_cache);  // qemu opens the source chain with O_DIRECT
   // Checks qemu makes of the target once the source opened.
   std::optional<std::string> after_open;
   if (!known_format) {
@@ -283,18 +284,18 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   }
   if (after_open) {
     // qemu opens the source first, then refuses the target.
-    if (!open_source_only(program, request, source)) return 1;
+    if (!open_source_only(program, request, source, direct)) return 1;
     report_error(program, *after_open);
     return 1;
   }
   if (!valid_cache_mode(opts->cache)) {
     // qemu checks -t once the target is created (with -n, before it opens the target).
     if (opts->skip_create) {
-      if (!open_source_only(program, request, source)) return 1;
+      if (!open_source_only(program, request, source, direct)) return 1;
     } else {
       Request create = request;
       create.convert.create_only = true;
-      if (!run_chain_session(program, create, source, OutputSpec{opts->target, false})) return 1;
+      if (!run_chain_session(program, create, source, OutputSpec{opts->target, false}, std::nullopt, direct)) return 1;
     }
     report_error(program, "Invalid cache option: " + opts->cache);
     return 1;
@@ -303,11 +304,13 @@ int convert_command(const Program& program, const std::vector<std::string>& args
     // qemu creates the target, then finds raw cannot hold bitmaps.
     Request create = request;
     create.convert.create_only = true;
-    if (!run_chain_session(program, create, source, OutputSpec{opts->target, opts->skip_create})) return 1;
+    if (!run_chain_session(program, create, source, OutputSpec{opts->target, opts->skip_create}, std::nullopt, direct))
+      return 1;
     report_error(program, "Format driver 'raw' does not support bitmaps");
     return 1;
   }
-  auto session = run_chain_session(program, request, source, OutputSpec{opts->target, opts->skip_create});
+  auto session =
+      run_chain_session(program, request, source, OutputSpec{opts->target, opts->skip_create}, std::nullopt, direct);
   if (!session) return 1;
   const RecordField& root = session->record.root;
   if (opts->progress) {
