@@ -12,6 +12,7 @@
 #include "cli/cache_mode.h"
 #include "cli/check/check_report.h"
 #include "cli/getopt_args.h"
+#include "cli/image_opts.h"
 #include "cli/info/backing_path.h"
 #include "cli/info/image_report.h"
 #include "cli/io/open_image.h"
@@ -261,6 +262,15 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
   auto opts = parse_options(program, args, status);
   if (!opts) return status;
   if (opts->image_opts) {
+    // qemu's img_open: the -f conflict first, then the option string.
+    if (opts->format) {
+      report_error(program, "--image-opts and --format are mutually exclusive");
+      return 1;
+    }
+    if (auto error = image_opts_open_error(opts->filename)) {
+      report_error(program, "Could not open '" + opts->filename + "': " + *error);
+      return 1;
+    }
     report_error(program, "--image-opts is not supported by instar (see docs/divergences.md)");
     return 1;
   }
