@@ -11,6 +11,7 @@
 #include "cli/cache_mode.h"
 #include "cli/chain/chain_session.h"
 #include "cli/getopt_args.h"
+#include "cli/image_opts.h"
 #include "cli/object_option.h"
 #include "cli/progress/progress_lines.h"
 #include "core/ops/compare_record.h"
@@ -123,6 +124,11 @@ int compare_command(const Program& program, const std::vector<std::string>& args
     return 2;
   }
   if (opts->image_opts) {
+    // qemu opens the first image first: an option string it fails on before choosing a driver.
+    if (auto error = image_opts_open_error(opts->filename1)) {
+      report_error(program, "Could not open '" + opts->filename1 + "': " + *error);
+      return 2;
+    }
     report_error(program, "--image-opts is not supported by instar (see docs/divergences.md)");
     return 2;
   }

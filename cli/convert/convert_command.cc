@@ -13,6 +13,7 @@
 #include "cli/cache_mode.h"
 #include "cli/chain/chain_session.h"
 #include "cli/getopt_args.h"
+#include "cli/image_opts.h"
 #include "cli/object_option.h"
 #include "cli/progress/progress_lines.h"
 #include "cli/size_option.h"
@@ -195,6 +196,14 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
     report_error(program, "Cannot use copy offloading in salvaging mode");
     return std::nullopt;
   }
+  if (o.target_image_opts && !o.skip_create) {
+    report_error(program, "--target-image-opts requires use of -n flag");
+    return std::nullopt;
+  }
+  if (o.skip_create && o.options) {
+    report_error(program, "-o has no effect when skipping image creation");
+    return std::nullopt;
+  }
   if (o.target_is_zero && !o.skip_create) {
     report_error(program, "--target-is-zero requires use of -n flag");
     return std::nullopt;
@@ -242,6 +251,13 @@ int convert_command(const Program& program, const std::vector<std::string>& args
     report_error(program, what + " is not supported by instar yet (see docs/convert.md)");
     return 1;
   };
+  if (opts->image_opts) {
+    // qemu opens the first source first: an option string it fails on before choosing a driver.
+    if (auto error = image_opts_open_error(opts->sources[0])) {
+      report_error(program, "Could not open '" + opts->sources[0] + "': " + *error);
+      return 1;
+    }
+  }
   if (opts->image_opts || opts->target_image_opts) return refuse("--image-opts");
   if (opts->sources.size() != 1) return refuse("converting several source images");
   ImageFormat out_driver;

@@ -51,7 +51,7 @@ std::vector<std::string> convert_arguments(Rng& rng, const ImageSet& images) {
                              rng.pick(std::vector<std::string>{"writeback", "none", "x", "off", "directsync",
                                                                "unsafe", "writethrough", "", "NONE"})});
   }
-  if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "-c"}));
+  if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "-c", "--image-opts", "--target-image-opts"}));
   if (!rng.chance(3)) args.push_back(pick_target(rng, images));
   if (rng.chance(2)) args.push_back(pick_target(rng, images));  // several sources: refused by instar
   if (rng.chance(4)) return args;                               // no output name
