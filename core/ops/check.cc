@@ -5,6 +5,7 @@
 #include "core/base/padded.h"
 #include "core/base/text.h"
 #include "core/ops/check_record.h"
+#include "core/ops/foreign_open.h"
 #include "core/ops/info.h"
 #include "core/ops/info_qcow2_metadata.h"
 #include "core/qcow2/header.h"
@@ -306,15 +307,10 @@ void run_check(const Request& request, const Devices& devices, Arena& scratch, R
       if (result.is_error()) write_error(out, result.error());
       return;
     }
-    default: {
-      char text[96];
-      TextBuilder message(text, sizeof text);
-      message.append("instar does not support the '");
-      message.append(image_format_name(format));
-      message.append("' image format yet");
-      write_error(out, make_error(Errc::unsupported, text));
+    default:
+      // qemu's driver for the format opens the file first: its error when the file is not of that format.
+      write_error(out, foreign_open_error(format, *devices.image, scratch));
       return;
-    }
   }
 }
 
