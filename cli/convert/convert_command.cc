@@ -289,32 +289,48 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   request.convert.coroutines = opts->coroutines;
   request.convert.in_order = opts->in_order;
   const bool direct = direct_cache_mode(opts->src_cache);  // qemu opens the source chain with O_DIRECT
-  // Checks qemu makes of the target once the source opened.
-  std::optional<std::string> after_open;
-  if (!known_format) {
-    after_open = "Unknown file format '" + opts->out_format + "'";
-  } else if (opts->compress) {
-    after_open = "Compression not supported for this file format";
-  } else if (opts->backing_format) {
-    after_open = "Backing file format not supported for file format 'raw'";
-  }
-  if (after_open) {
-    // qemu opens the source first, then refuses the target.
-    if (!open_source_only(program, request, source, direct)) return 1;
-    report_error(program, *after_open);
-    return 1;
-  }
-  if (!valid_cache_mode(opts->cache)) {
-    // qemu checks -t once the target is created (with -n, before it opens the target).
-    if (opts->skip_create) {
+  if (opts->skip_create) {
+    // With -n qemu-img checks -t once the source opened, then opens the target (its driver, then
+    // the file), then refuses --bitmaps (below), then -c; -F means nothing without a creation.
+    if (!valid_cache_mode(opts->cache) || !known_format) {
       if (!open_source_only(program, request, source, direct)) return 1;
-    } else {
+      if (!valid_cache_mode(opts->cache)) {
+        report_error(program, "Invalid cache option: " + opts->cache);
+      } else {
+        report_error(program, "Could not open '" + opts->target + "': Unknown driver '" + opts->out_format + "'");
+      }
+      return 1;
+    }
+    if (opts->compress && !opts->bitmaps) {
+      Request open = request;
+      open.convert.create_only = true;
+      if (!run_chain_session(program, open, source, OutputSpec{opts->target, true}, std::nullopt, direct)) return 1;
+      report_error(program, "Compression not supported for this file format");
+      return 1;
+    }
+  } else {
+    // Checks qemu makes of the target once the source opened, before it creates the target.
+    std::optional<std::string> after_open;
+    if (!known_format) {
+      after_open = "Unknown file format '" + opts->out_format + "'";
+    } else if (opts->compress) {
+      after_open = "Compression not supported for this file format";
+    } else if (opts->backing_format) {
+      after_open = "Backing file format not supported for file format 'raw'";
+    }
+    if (after_open) {
+      if (!open_source_only(program, request, source, direct)) return 1;
+      report_error(program, *after_open);
+      return 1;
+    }
+    if (!valid_cache_mode(opts->cache)) {
+      // qemu checks -t once the target is created.
       Request create = request;
       create.convert.create_only = true;
       if (!run_chain_session(program, create, source, OutputSpec{opts->target, false}, std::nullopt, direct)) return 1;
+      report_error(program, "Invalid cache option: " + opts->cache);
+      return 1;
     }
-    report_error(program, "Invalid cache option: " + opts->cache);
-    return 1;
   }
   if (opts->bitmaps) {
     // qemu creates the target, then finds raw cannot hold bitmaps.
