@@ -5,6 +5,8 @@
 // Input: one selector byte, then the image (docs/fuzzing.md):
 //   bit 0: force qcow2 (-f qcow2), else probe   bit 1: qemu 10.0 rules (else 7.2)
 //   bit 2: -r leaks   bit 3: -r all (with bit 2 or not)
+//   bits 4-7, with bit 0: 0 forces qcow2, n the format numbered n % 13 (ImageFormat): a format instar
+//   does not parse fails as its qemu driver's first checks do (core/ops/foreign_open.h)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -39,7 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   instar::Request request;
   request.operation = instar::Operation::check;
   request.format_given = (selector & 1) != 0;
-  request.format = instar::ImageFormat::qcow2;
+  uint8_t forced = selector >> 4;
+  request.format = forced == 0 ? instar::ImageFormat::qcow2
+                               : static_cast<instar::ImageFormat>(forced % instar::kImageFormatCount);
   bool qemu_10 = (selector & 2) != 0;
   request.qemu_major = qemu_10 ? 10 : 7;
   request.qemu_minor = qemu_10 ? 0 : 2;

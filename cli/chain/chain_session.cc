@@ -127,10 +127,9 @@ std::optional<OpenedImage> create_output(const OutputSpec& spec, uint64_t size, 
 
 }  // namespace
 
-std::optional<ChainSession> run_chain_session(const Program& program, Request request,
-                                              const std::string& filename,
+std::optional<ChainSession> run_chain_session(const Program& program, Request request, const std::string& filename,
                                               const std::optional<OutputSpec>& output,
-                                              const std::optional<SecondImage>& second) {
+                                              const std::optional<SecondImage>& second, bool direct) {
   auto fail = [&](const std::string& why) -> std::optional<ChainSession> {
     report_error(program, "Could not open '" + filename + "': " + why);
     return std::nullopt;
@@ -143,7 +142,7 @@ std::optional<ChainSession> run_chain_session(const Program& program, Request re
     return std::nullopt;
   };
   std::string error;
-  auto image = open_image_readonly(filename, error);
+  auto image = open_image_readonly(filename, error, direct);
   if (!image) return fail(error);
   std::vector<std::string> dirs = extra_allowed_directories();
   dirs.push_back(real_directory_of(filename));
@@ -208,7 +207,7 @@ std::optional<ChainSession> run_chain_session(const Program& program, Request re
         report_error(program, "Could not open '" + second->path + "': " + second->refusal);
         return std::nullopt;
       }
-      auto file = open_image_readonly(second->path, error);
+      auto file = open_image_readonly(second->path, error, direct);
       if (!file) {
         report_error(program, "Could not open '" + second->path + "': " + error);
         return std::nullopt;
@@ -240,7 +239,7 @@ std::optional<ChainSession> run_chain_session(const Program& program, Request re
       return fail_in(top, prefix + "'" + path +
                   "' is outside the directories instar may open (the image's directory and "
                   "INSTAR_ALLOW_PATHS; docs/sandbox.md)");
-    auto file = open_image_readonly(path, error);
+    auto file = open_image_readonly(path, error, direct);
     if (!file) return fail_in(top, prefix + error);
     seen.insert({file->dev, file->ino});
     if (seen_in.size() <= top) seen_in.resize(top + 1);

@@ -45,10 +45,12 @@ struct SecondImage {
 // `second` (compare) is the second top-level image: opened when core asks for
 // it (DeviceRole::second_image), after the first chain; its own backing and
 // data files are resolved against its name and checked for loops on their own.
-std::optional<ChainSession> run_chain_session(const Program& program, Request request,
-                                              const std::string& filename,
+// `direct`: the source cache mode makes qemu open every input file (the images,
+// their backing and data files, not the output) with O_DIRECT (open_image_readonly).
+std::optional<ChainSession> run_chain_session(const Program& program, Request request, const std::string& filename,
                                               const std::optional<OutputSpec>& output = std::nullopt,
-                                              const std::optional<SecondImage>& second = std::nullopt);
+                                              const std::optional<SecondImage>& second = std::nullopt,
+                                              bool direct = false);
 
 // The name qemu gives the device numbered `number`, or "" if unknown.
 std::string device_name(const ChainSession& session, uint64_t number);

@@ -9,11 +9,13 @@
 #include <optional>
 #include <set>
 
+#include "cli/cache_mode.h"
 #include "cli/check/check_report.h"
+#include "cli/getopt_args.h"
+#include "cli/image_opts.h"
 #include "cli/info/backing_path.h"
 #include "cli/info/image_report.h"
 #include "cli/io/open_image.h"
-#include "cli/getopt_args.h"
 #include "cli/object_option.h"
 #include "cli/sandbox/sandbox.h"
 
@@ -33,12 +35,6 @@ struct CheckOptions {
   bool image_opts = false;
   std::string filename;
 };
-
-bool valid_cache_mode(const std::string& mode) {
-  for (const char* m : {"none", "off", "writeback", "writethrough", "directsync", "unsafe"})
-    if (mode == m) return true;
-  return false;
-}
 
 // Returns nullopt after printing the error; `status` is the exit status then.
 std::optional<CheckOptions> parse_options(const Program& program, const std::vector<std::string>& args,
@@ -181,9 +177,9 @@ Request base_request(const Program& program, Operation operation, const std::str
 }
 
 // The external data file qemu opens with the image; qemu names it as stored.
-std::optional<std::string> open_data_file(const std::string& name) {
+std::optional<std::string> open_data_file(const std::string& name, bool direct) {
   std::string error;
-  if (!open_image_readonly(name, error)) return error;
+  if (!open_image_readonly(name, error, direct)) return error;
   return std::nullopt;
 }
 
@@ -192,7 +188,7 @@ std::optional<std::string> open_data_file(const std::string& name) {
 // Returns the error text qemu would put after "Could not open '<image>': ".
 std::optional<std::string> open_backing_chain(const Program& program, const std::string& filename,
                                               std::optional<std::string> backing_name,
-                                              std::optional<std::string> backing_format) {
+                                              std::optional<std::string> backing_format, bool direct) {
   std::string prefix;
   std::string parent = filename;
   std::set<std::string> seen{filename};
@@ -204,7 +200,7 @@ std::optional<std::string> open_backing_chain(const Program& program, const std:
     Request request = base_request(program, Operation::info, path);
     std::string error;
     if (!set_format(request, backing_format, error)) return prefix + error;
-    auto image = open_image_readonly(path, error);
+    auto image = open_image_readonly(path, error, direct);
     if (!image) return prefix + error;
     HostDevices devices;
     devices.image = image->device.get();
@@ -216,7 +212,7 @@ std::optional<std::string> open_backing_chain(const Program& program, const std:
     if (filled.is_error()) return prefix + filled.error().message;
     if (open_error) return prefix + open_error->message;
     if (report.qcow2 && report.qcow2->data_file_required && report.qcow2->data_file) {
-      if (auto e = open_data_file(*report.qcow2->data_file)) return prefix + *e;
+      if (auto e = open_data_file(*report.qcow2->data_file, direct)) return prefix + *e;
     }
     parent = path;
     backing_name = report.backing_name;
@@ -241,11 +237,11 @@ std::optional<std::string> run_check_once(const Program& program, const Request&
 
 // What qemu opens with the image before it checks: its data file and backing chain.
 std::optional<std::string> open_companions(const Program& program, const std::string& filename,
-                                           const CheckReport& report) {
+                                           const CheckReport& report, bool direct) {
   if (report.data_file) {
-    if (auto e = open_data_file(*report.data_file)) return e;
+    if (auto e = open_data_file(*report.data_file, direct)) return e;
   }
-  return open_backing_chain(program, filename, report.backing_name, report.backing_format);
+  return open_backing_chain(program, filename, report.backing_name, report.backing_format, direct);
 }
 
 void print_lines(const Program& program, const CheckReport& report) {
@@ -266,6 +262,15 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
   auto opts = parse_options(program, args, status);
   if (!opts) return status;
   if (opts->image_opts) {
+    // qemu's img_open: the -f conflict first, then the option string.
+    if (opts->format) {
+      report_error(program, "--image-opts and --format are mutually exclusive");
+      return 1;
+    }
+    if (auto error = image_opts_open_error(opts->filename)) {
+      report_error(program, "Could not open '" + opts->filename + "': " + *error);
+      return 1;
+    }
     report_error(program, "--image-opts is not supported by instar (see docs/divergences.md)");
     return 1;
   }
@@ -287,13 +292,15 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
     writable = open_image_for_repair(filename, error);
     if (!writable) return fail(error);
   }
-  auto image = open_image_readonly(filename, error);
+  // -T none, off or directsync: qemu opens the image and what it names with O_DIRECT.
+  const bool direct = opts->cache && direct_cache_mode(*opts->cache);
+  auto image = open_image_readonly(filename, error, direct);
   if (!image) return fail(error);
   CheckReport report;
   if (auto e = run_check_once(program, request, image->device.get(), report)) return fail(*e);
   for (const auto& w : report.warnings) std::fprintf(stderr, "%s: warning: %s\n", program.name.c_str(), w.c_str());
   // Before anything is written: qemu opens all of this before its check runs.
-  if (auto e = open_companions(program, filename, report)) return fail(*e);
+  if (auto e = open_companions(program, filename, report, direct)) return fail(*e);
 
   if (report.unsupported) {
     if (repair && !request.format_given) {

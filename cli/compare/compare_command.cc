@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <optional>
 
+#include "cli/cache_mode.h"
 #include "cli/chain/chain_session.h"
 #include "cli/getopt_args.h"
+#include "cli/image_opts.h"
 #include "cli/object_option.h"
 #include "cli/progress/progress_lines.h"
 #include "core/ops/compare_record.h"
@@ -30,13 +32,6 @@ struct CompareOptions {
   bool image_opts = false;
   std::string filename1, filename2;
 };
-
-// The cache modes qemu's bdrv_parse_cache_mode accepts.
-bool valid_cache_mode(const std::string& mode) {
-  for (const char* m : {"none", "off", "directsync", "writeback", "unsafe", "writethrough"})
-    if (mode == m) return true;
-  return false;
-}
 
 std::optional<CompareOptions> parse_options(const Program& program, const std::vector<std::string>& args,
                                             int& status) {
@@ -129,6 +124,11 @@ int compare_command(const Program& program, const std::vector<std::string>& args
     return 2;
   }
   if (opts->image_opts) {
+    // qemu opens the first image first: an option string it fails on before choosing a driver.
+    if (auto error = image_opts_open_error(opts->filename1)) {
+      report_error(program, "Could not open '" + opts->filename1 + "': " + *error);
+      return 2;
+    }
     report_error(program, "--image-opts is not supported by instar (see docs/divergences.md)");
     return 2;
   }
@@ -165,7 +165,8 @@ int compare_command(const Program& program, const std::vector<std::string>& args
   request.qemu_minor = static_cast<uint16_t>(program.profile.minor);
   request.compare.strict = opts->strict;
   request.compare.progress = opts->progress;
-  auto session = run_chain_session(program, request, opts->filename1, std::nullopt, second);
+  auto session =
+      run_chain_session(program, request, opts->filename1, std::nullopt, second, direct_cache_mode(opts->cache));
   if (!session) return 2;
   const RecordField& root = session->record.root;
   if (session->record.operation != static_cast<uint16_t>(Operation::compare)) {

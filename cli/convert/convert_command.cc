@@ -10,8 +10,10 @@
 #include <cstdlib>
 #include <optional>
 
+#include "cli/cache_mode.h"
 #include "cli/chain/chain_session.h"
 #include "cli/getopt_args.h"
+#include "cli/image_opts.h"
 #include "cli/object_option.h"
 #include "cli/progress/progress_lines.h"
 #include "cli/size_option.h"
@@ -39,6 +41,7 @@ struct ConvertOptions {
   bool in_order = true;    // not -W
   std::optional<std::string> backing_format;
   std::optional<std::string> options, backing, snapshot;
+  std::string cache = "unsafe", src_cache = "writeback";  // -t, -T: checked, no effect on the result
   std::vector<std::string> sources;
   std::string target;
 };
@@ -120,9 +123,13 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
         o.progress = true;
         break;
       case 't':
+        o.cache = optarg;
+        break;
       case 'T':
+        o.src_cache = optarg;
+        break;
       case 'r':
-        break;  // cache modes and rate limits do not change the result
+        break;  // rate limits do not change the result
       case 'q':
         o.quiet = true;
         break;
@@ -189,6 +196,14 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
     report_error(program, "Cannot use copy offloading in salvaging mode");
     return std::nullopt;
   }
+  if (o.target_image_opts && !o.skip_create) {
+    report_error(program, "--target-image-opts requires use of -n flag");
+    return std::nullopt;
+  }
+  if (o.skip_create && o.options) {
+    report_error(program, "-o has no effect when skipping image creation");
+    return std::nullopt;
+  }
   if (o.target_is_zero && !o.skip_create) {
     report_error(program, "--target-is-zero requires use of -n flag");
     return std::nullopt;
@@ -198,10 +213,25 @@ std::optional<ConvertOptions> parse_options(const Program& program, const std::v
     report_error(program, "Must specify image file name");
     return std::nullopt;
   }
+  // qemu checks -T before it starts the progress meter or opens anything.
+  if (!valid_cache_mode(o.src_cache)) {
+    report_error(program, "Invalid source cache option: " + o.src_cache);
+    return std::nullopt;
+  }
   for (int i = optind; i < argc - 1; i++) o.sources.push_back(argv[i]);
   o.target = argv[argc - 1];
   status = 0;
   return o;
+}
+
+// Opens the source chain and reads nothing, as qemu does before it refuses
+// something about the target; false once the open's error is printed.
+bool open_source_only(const Program& program, const Request& request, const std::string& source, bool direct) {
+  Request probe = request;
+  probe.operation = Operation::map;
+  probe.map.has_max_length = true;
+  probe.map.max_length = 0;
+  return run_chain_session(program, probe, source, std::nullopt, std::nullopt, direct).has_value();
 }
 
 }  // namespace
@@ -221,6 +251,13 @@ int convert_command(const Program& program, const std::vector<std::string>& args
     report_error(program, what + " is not supported by instar yet (see docs/convert.md)");
     return 1;
   };
+  if (opts->image_opts) {
+    // qemu opens the first source first: an option string it fails on before choosing a driver.
+    if (auto error = image_opts_open_error(opts->sources[0])) {
+      report_error(program, "Could not open '" + opts->sources[0] + "': " + *error);
+      return 1;
+    }
+  }
   if (opts->image_opts || opts->target_image_opts) return refuse("--image-opts");
   if (opts->sources.size() != 1) return refuse("converting several source images");
   ImageFormat out_driver;
@@ -251,34 +288,61 @@ int convert_command(const Program& program, const std::vector<std::string>& args
   request.convert.progress = opts->progress;
   request.convert.coroutines = opts->coroutines;
   request.convert.in_order = opts->in_order;
-  // Checks qemu makes of the target once the source opened.
-  std::optional<std::string> after_open;
-  if (!known_format) {
-    after_open = "Unknown file format '" + opts->out_format + "'";
-  } else if (opts->compress) {
-    after_open = "Compression not supported for this file format";
-  } else if (opts->backing_format) {
-    after_open = "Backing file format not supported for file format 'raw'";
-  }
-  if (after_open) {
-    // qemu opens the source first, then refuses the target.
-    Request probe = request;
-    probe.operation = Operation::map;
-    probe.map.has_max_length = true;
-    probe.map.max_length = 0;
-    if (!run_chain_session(program, probe, source)) return 1;
-    report_error(program, *after_open);
-    return 1;
+  const bool direct = direct_cache_mode(opts->src_cache);  // qemu opens the source chain with O_DIRECT
+  if (opts->skip_create) {
+    // With -n qemu-img checks -t once the source opened, then opens the target (its driver, then
+    // the file), then refuses --bitmaps (below), then -c; -F means nothing without a creation.
+    if (!valid_cache_mode(opts->cache) || !known_format) {
+      if (!open_source_only(program, request, source, direct)) return 1;
+      if (!valid_cache_mode(opts->cache)) {
+        report_error(program, "Invalid cache option: " + opts->cache);
+      } else {
+        report_error(program, "Could not open '" + opts->target + "': Unknown driver '" + opts->out_format + "'");
+      }
+      return 1;
+    }
+    if (opts->compress && !opts->bitmaps) {
+      Request open = request;
+      open.convert.create_only = true;
+      if (!run_chain_session(program, open, source, OutputSpec{opts->target, true}, std::nullopt, direct)) return 1;
+      report_error(program, "Compression not supported for this file format");
+      return 1;
+    }
+  } else {
+    // Checks qemu makes of the target once the source opened, before it creates the target.
+    std::optional<std::string> after_open;
+    if (!known_format) {
+      after_open = "Unknown file format '" + opts->out_format + "'";
+    } else if (opts->compress) {
+      after_open = "Compression not supported for this file format";
+    } else if (opts->backing_format) {
+      after_open = "Backing file format not supported for file format 'raw'";
+    }
+    if (after_open) {
+      if (!open_source_only(program, request, source, direct)) return 1;
+      report_error(program, *after_open);
+      return 1;
+    }
+    if (!valid_cache_mode(opts->cache)) {
+      // qemu checks -t once the target is created.
+      Request create = request;
+      create.convert.create_only = true;
+      if (!run_chain_session(program, create, source, OutputSpec{opts->target, false}, std::nullopt, direct)) return 1;
+      report_error(program, "Invalid cache option: " + opts->cache);
+      return 1;
+    }
   }
   if (opts->bitmaps) {
     // qemu creates the target, then finds raw cannot hold bitmaps.
     Request create = request;
     create.convert.create_only = true;
-    if (!run_chain_session(program, create, source, OutputSpec{opts->target, opts->skip_create})) return 1;
+    if (!run_chain_session(program, create, source, OutputSpec{opts->target, opts->skip_create}, std::nullopt, direct))
+      return 1;
     report_error(program, "Format driver 'raw' does not support bitmaps");
     return 1;
   }
-  auto session = run_chain_session(program, request, source, OutputSpec{opts->target, opts->skip_create});
+  auto session =
+      run_chain_session(program, request, source, OutputSpec{opts->target, opts->skip_create}, std::nullopt, direct);
   if (!session) return 1;
   const RecordField& root = session->record.root;
   if (opts->progress) {

@@ -12,6 +12,7 @@
 
 #include "cli/chain/chain_session.h"
 #include "cli/getopt_args.h"
+#include "cli/image_opts.h"
 #include "cli/object_option.h"
 #include "cli/size_option.h"
 #include "core/ops/dd_record.h"
@@ -172,6 +173,10 @@ int dd_command(const Program& program, const std::vector<std::string>& args) {
   auto opts = parse_dd_options(program, args, status);
   if (!opts) return status;
   if (opts->image_opts) {
+    if (auto error = image_opts_open_error(opts->input)) {
+      report_error(program, "Could not open '" + opts->input + "': " + *error);
+      return 1;
+    }
     report_error(program, "--image-opts is not supported by instar (see docs/divergences.md)");
     return 1;
   }

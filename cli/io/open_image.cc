@@ -12,7 +12,16 @@ namespace instar::cli {
 
 namespace {
 
-std::optional<OpenedImage> open_image(const std::string& path, bool writable, std::string& error) {
+std::optional<OpenedImage> open_image(const std::string& path, bool writable, bool direct, std::string& error) {
+  if (direct) {
+    // qemu's open with O_DIRECT: EINVAL is its own message; any other outcome is the ordinary open's.
+    int probe = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (probe < 0 && errno == EINVAL) {
+      error = "Could not open '" + path + "': filesystem does not support O_DIRECT";
+      return std::nullopt;
+    }
+    if (probe >= 0) ::close(probe);
+  }
   // O_NONBLOCK so that a FIFO cannot hang the open; it is refused below.
   int fd = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
@@ -43,12 +52,12 @@ std::optional<OpenedImage> open_image(const std::string& path, bool writable, st
 
 }  // namespace
 
-std::optional<OpenedImage> open_image_readonly(const std::string& path, std::string& error) {
-  return open_image(path, false, error);
+std::optional<OpenedImage> open_image_readonly(const std::string& path, std::string& error, bool direct) {
+  return open_image(path, false, direct, error);
 }
 
 std::optional<OpenedImage> open_image_for_repair(const std::string& path, std::string& error) {
-  return open_image(path, true, error);
+  return open_image(path, true, false, error);
 }
 
 }  // namespace instar::cli

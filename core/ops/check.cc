@@ -5,6 +5,7 @@
 #include "core/base/padded.h"
 #include "core/base/text.h"
 #include "core/ops/check_record.h"
+#include "core/ops/foreign_open.h"
 #include "core/ops/info.h"
 #include "core/ops/info_qcow2_metadata.h"
 #include "core/qcow2/header.h"
@@ -115,7 +116,12 @@ Result<CheckOpen> open_for_check(BlockDevice& image, const qcow2::QemuRules& rul
     describe_unsupported_features(scan_extensions(h, area), unknown, text, sizeof text);
     return make_error(Errc::unsupported, text);
   }
-  INSTAR_TRY(validate_tables(h));
+  // With BDRV_O_CHECK qemu's open leaves the snapshot table pointer alone: the
+  // check validates it first (snapshot_pointer_error).
+  Header tables = h;
+  tables.nb_snapshots = 0;
+  tables.snapshots_offset = 0;
+  INSTAR_TRY(validate_tables(tables));
   INSTAR_TRY_ASSIGN(ext, parse_extensions(h, area));
   INSTAR_TRY_ASSIGN(encryption, read_encryption(image, scratch, h, ext, rules));
   (void)encryption;
@@ -134,6 +140,32 @@ Result<CheckOpen> open_for_check(BlockDevice& image, const qcow2::QemuRules& rul
   o.header = h;
   o.ext = ext;
   return o;
+}
+
+// qemu's check starts with the snapshot table pointer, as its open would have
+// validated it (qcow2_validate_table): the error line, the hint qemu prints with
+// it, and the errno the check fails with; 0 when the pointer is valid.
+int snapshot_pointer_error(const qcow2::Header& h, qcow2::CheckLog& log) {
+  char text[96];
+  TextBuilder line(text, sizeof text);
+  auto span = [&] { return ByteSpan(reinterpret_cast<const uint8_t*>(text), line.length()); };
+  if (h.nb_snapshots > qcow2::kMaxSnapshots) {
+    line.append("ERROR snapshot table too large");
+    log.error_line(span());
+    line = TextBuilder(text, sizeof text);
+    line.append("You can force-remove all ");
+    line.append_decimal(h.nb_snapshots - qcow2::kMaxSnapshots);
+    line.append(" overhanging snapshots with qemu-img check -r all");
+    log.line(span());
+    return qcow2::kCheckEfbig;
+  }
+  uint64_t bytes = h.nb_snapshots * qcow2::kSnapshotHeaderSize;
+  if (0x7fffffffffffffffull - bytes < h.snapshots_offset || h.snapshots_offset % h.cluster_size() != 0) {
+    line.append("ERROR snapshot table offset invalid");
+    log.error_line(span());
+    return qcow2::kCheckEinval;
+  }
+  return 0;
 }
 
 static_assert(kRepairLeaks == 1 && kRepairErrors == 2, "the check's fix bits are qemu's BDRV_FIX_*");
@@ -197,13 +229,19 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
                    "repairing an image marked dirty or corrupt is not supported by instar yet");
     return ok();
   }
+  if ((repair & kRepairErrors) != 0 && h.nb_snapshots > qcow2::kMaxSnapshots) {
+    // qemu cuts the table to 65536 entries and rewrites it and the header.
+    out.put_string(kCheckRepairRefused, "discarding overhanging snapshots is not supported by instar yet");
+    return ok();
+  }
   RecordLog log(out);
   qcow2::CheckCounts counts;
   qcow2::RepairResult repair_result;
-  int failed = 0;
+  int failed = snapshot_pointer_error(h, log);
+  if (failed != 0) counts.check_errors++;
   // The snapshot table, read in check mode: a broken one stops the check.
   ByteSpan snapshot_table;
-  if (h.nb_snapshots != 0) {
+  if (failed == 0 && h.nb_snapshots != 0) {
     INSTAR_TRY_ASSIGN(table, read_clipped(image, scratch, h.snapshots_offset, kQcow2MaxSnapshotTableBytes));
     snapshot_table = table;
     auto valid = Qcow2SnapshotReader(table, h.nb_snapshots, h.cluster_size(), h.snapshots_offset).validate();
@@ -269,15 +307,10 @@ void run_check(const Request& request, const Devices& devices, Arena& scratch, R
       if (result.is_error()) write_error(out, result.error());
       return;
     }
-    default: {
-      char text[96];
-      TextBuilder message(text, sizeof text);
-      message.append("instar does not support the '");
-      message.append(image_format_name(format));
-      message.append("' image format yet");
-      write_error(out, make_error(Errc::unsupported, text));
+    default:
+      // qemu's driver for the format opens the file first: its error when the file is not of that format.
+      write_error(out, foreign_open_error(format, *devices.image, scratch));
       return;
-    }
   }
 }
 

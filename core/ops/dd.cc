@@ -16,6 +16,9 @@ namespace {
 constexpr uint64_t kSector = 512;
 constexpr uint64_t kBufferBytes = 2u << 20;
 constexpr uint64_t kInt64Max = 0x7fffffffffffffffull;
+// qemu's block layer refuses a request larger than BDRV_REQUEST_MAX_BYTES (INT_MAX
+// rounded down to a sector) with EIO, before it reads anything.
+constexpr uint64_t kMaxRequestBytes = 0x7fffffffull / kSector * kSector;
 
 Result<void> copy_window(image::Layer& top, BlockDevice& output, const DdWindow& w, uint64_t out_size,
                          Arena& scratch) {
@@ -76,6 +79,13 @@ void run_dd(const Request& request, const Devices& devices, Arena& scratch, Reco
   out.put_u64(kDdWindowStart, w.start);
   out.put_u64(kDdWindowLength, w.length);
   if (w.skip_failed) out.put_u64(kDdSkipFailed, 1);
+  // qemu reads the window one block at a time; its first read, the largest,
+  // decides whether a block size near 2 GiB fails. The output stays as created.
+  uint64_t bs = request.dd.block_size == 0 ? 1 : request.dd.block_size;
+  if ((bs < w.length ? bs : w.length) > kMaxRequestBytes) {
+    write_error(out, make_error(Errc::io, "Input/output error"));
+    return;
+  }
   auto copied = copy_window(*chain.top, *output, w, out_size, scratch);
   if (copied.is_error()) write_error(out, copied.error());
 }

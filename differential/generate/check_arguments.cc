@@ -18,7 +18,7 @@ std::vector<std::string> check_arguments(Rng& rng, const ImageSet& images) {
   if (rng.chance(8)) args.insert(args.end(), {"-T", rng.pick(std::vector<std::string>{"none", "writeback", "x"})});
   // -r changes the image: only check_repair_arguments (registered as writing) passes a valid mode.
   if (rng.chance(4)) args.insert(args.end(), {"-r", rng.pick(std::vector<std::string>{"bogus", "", "LEAKS"})});
-  if (rng.chance(4)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "--object", "--image"}));
+  if (rng.chance(4)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "--object", "--image", "--image-opts"}));
   if (!rng.chance(3)) args.push_back(pick_target(rng, images));
   if (rng.chance(3)) args.push_back(pick_target(rng, images));  // one file too many
   return args;

@@ -45,7 +45,7 @@ std::vector<std::string> compare_arguments(Rng& rng, const ImageSet& images) {
     args.push_back(rng.pick(std::vector<std::string>{"writeback", "none", "unsafe", "directsync", "bogus", ""}));
   }
   if (rng.chance(8)) args.push_back(rng.chance(50) ? "-U" : "--force-share");
-  if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "-f"}));
+  if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "-f", "--image-opts"}));
   if (!rng.chance(3)) args.push_back(first);
   if (!rng.chance(3)) args.push_back(second);
   if (rng.chance(2)) args.push_back(first);  // one file too many

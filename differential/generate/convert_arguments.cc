@@ -45,10 +45,13 @@ std::vector<std::string> convert_arguments(Rng& rng, const ImageSet& images) {
   if (rng.chance(10)) args.push_back("-q");
   if (rng.chance(25)) args.push_back("-p");  // progress lines on stdout, byte for byte
   if (rng.chance(6)) {
-    args.insert(args.end(),
-                {rng.chance(50) ? "-t" : "-T", rng.pick(std::vector<std::string>{"writeback", "none", "x"})});
+    // Every mode qemu knows and names it does not: -T is refused before anything opens, -t once the
+    // target exists; none, off and directsync open the source chain with O_DIRECT.
+    args.insert(args.end(), {rng.chance(50) ? "-t" : "-T",
+                             rng.pick(std::vector<std::string>{"writeback", "none", "x", "off", "directsync",
+                                                               "unsafe", "writethrough", "", "NONE"})});
   }
-  if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "-c"}));
+  if (rng.chance(3)) args.push_back(rng.pick(std::vector<std::string>{"--bogus", "-Z", "-c", "--image-opts", "--target-image-opts"}));
   if (!rng.chance(3)) args.push_back(pick_target(rng, images));
   if (rng.chance(2)) args.push_back(pick_target(rng, images));  // several sources: refused by instar
   if (rng.chance(4)) return args;                               // no output name

@@ -9,7 +9,7 @@ namespace {
 std::string random_block_size(Rng& rng) {
   static const std::vector<std::string> kForms = {"512", "1",   "1000", "4k",  "64k",        "1M",        "3000",
                                                   "777", "2M",  "1.5k", "0x200", "0",        "2147483648", "x",
-                                                  "",    "-1",  "1E",   "010", "2147483647", "64K"};
+                                                  "",    "-1",  "1E",   "010", "2147483647", "64K", "2147483137"};
   return rng.pick(kForms);
 }
 
