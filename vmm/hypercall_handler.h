@@ -42,6 +42,9 @@ class HypercallHandler {
   // Whether lent writes go to the writer thread (a writable device, and the thread confined itself).
   bool lends_writes() const { return writer_ != nullptr; }
   const std::vector<uint8_t>& result() const { return result_; }
+  // Hands the result over without a copy: the vCPU thread must not allocate a large block under its
+  // seccomp filter (glibc grows a thread's arena with mprotect).
+  std::vector<uint8_t> take_result() { return std::move(result_); }
 
  private:
   HypercallOutcome block_io(uint64_t gpa, bool write);

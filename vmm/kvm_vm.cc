@@ -124,6 +124,9 @@ bool install_vcpu_seccomp(int vcpu_fd, const std::vector<DeviceSlot>& devices) {
     ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys, 0) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) ==
         0;
+  // glibc grows a thread's malloc arena with mprotect(PROT_READ | PROT_WRITE); never executable either.
+  ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+                         SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0;
   ok = ok && seccomp_load(ctx) == 0;
   seccomp_release(ctx);
   return ok;
@@ -285,7 +288,7 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
           done.ok = true;
           done.exit_status = outcome.exit_status;
           done.has_record = handler.has_result();
-          done.record = handler.result();
+          done.record = handler.take_result();
           return done;
         }
         break;
