@@ -1,6 +1,8 @@
 // qcow2_repair_plan_fuzzer.cc: qcow2::plan_refcount_repair (the writes of check -r) on any layout and
 // list of fixes; a plan, when there is one, must keep every write inside a refcount block the table
-// names, inside the file, clear of the protected ranges, and must store exactly the fixed values.
+// names, inside the file, clear of the protected ranges, and must store exactly the fixed values; its
+// spans (one read and one write a refcount block) must change the same bytes as the writes one by one,
+// and its discards must free exactly the clusters whose refcount drops to 0.
 //
 // Input (big-endian, docs/fuzzing.md): cluster_bits u8 (9 + n % 13), refcount_order u8 (n % 7),
 // file_size u32 (in 512-byte units), table entry count u8 (n % 33) and the entries (u64 each), protected
@@ -22,8 +24,7 @@ constexpr size_t kScratchBytes = 1u << 20;
 constexpr size_t kMaxFixes = 256;
 
 bool overlaps(uint64_t a, uint64_t a_length, uint64_t b, uint64_t b_length) {
-  if (a_length == 0 || b_length == 0) return false;
-  return (a < b || a - b < b_length) && (b < a || b - a < a_length);
+  return instar::qcow2::ranges_overlap(a, a_length, b, b_length);
 }
 
 }  // namespace
@@ -66,7 +67,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint64_t cluster_size = uint64_t{1} << layout.cluster_bits;
   const uint32_t block_bits = layout.cluster_bits + 3 - layout.refcount_order;
   INSTAR_FUZZ_CHECK(plan.write_count == fixes.size());
-  size_t zeroes = 0;
   for (size_t i = 0; i < plan.write_count; i++) {
     const RefcountWrite& w = plan.writes[i];
     const RefcountFix& fix = fixes[i];
@@ -93,13 +93,56 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint64_t neighbour = in_block ^ 1;
     INSTAR_FUZZ_CHECK(refcount_block_entry(b, layout.refcount_order, neighbour) ==
                       refcount_block_entry(a, layout.refcount_order, neighbour));
-    if (fix.refcount == 0) zeroes++;
   }
-  // Discards: one per freed cluster, that cluster, inside the file, never metadata or a written block.
-  INSTAR_FUZZ_CHECK(plan.discard_count == zeroes);
+  // Spans: the writes in order, each run inside one block; applying a span equals applying its writes
+  // one by one, and only the bytes it reports changed differ from what was read.
+  size_t next_write = 0;
+  for (size_t s = 0; s < plan.span_count; s++) {
+    const RepairSpan& span = plan.spans[s];
+    INSTAR_FUZZ_CHECK(span.first_write == next_write && span.write_count > 0);
+    INSTAR_FUZZ_CHECK(span.write_count <= plan.write_count - span.first_write);
+    next_write += span.write_count;
+    const RefcountWrite& first = plan.writes[span.first_write];
+    INSTAR_FUZZ_CHECK(span.offset == first.offset && span.length > 0);
+    INSTAR_FUZZ_CHECK(span.offset - first.block_offset <= cluster_size - span.length);
+    std::vector<uint8_t> block(static_cast<size_t>(cluster_size));
+    for (size_t b = 0; b < block.size(); b++) block[b] = static_cast<uint8_t>(b * 7 + s);
+    std::vector<uint8_t> one_by_one = block;
+    for (size_t k = 0; k < span.write_count; k++) {
+      const RefcountWrite& w = plan.writes[span.first_write + k];
+      INSTAR_FUZZ_CHECK(w.block_offset == first.block_offset);
+      INSTAR_FUZZ_CHECK(w.offset >= span.offset && w.offset - span.offset <= span.length - w.length);
+      apply_refcount_write(w, one_by_one.data() + (w.offset - w.block_offset));
+    }
+    std::vector<uint8_t> spanned = block;
+    uint8_t* bytes = spanned.data() + (span.offset - first.block_offset);
+    SpanChange change = apply_repair_span(plan, span, bytes);
+    INSTAR_FUZZ_CHECK(spanned == one_by_one);
+    INSTAR_FUZZ_CHECK(change.begin <= change.end && change.end <= span.length);
+    const uint8_t* read = block.data() + (span.offset - first.block_offset);
+    for (uint64_t b = 0; b < span.length; b++)
+      if (b < change.begin || b >= change.end) INSTAR_FUZZ_CHECK(bytes[b] == read[b]);
+    if (change.end != change.begin)
+      INSTAR_FUZZ_CHECK(bytes[change.begin] != read[change.begin] && bytes[change.end - 1] != read[change.end - 1]);
+  }
+  INSTAR_FUZZ_CHECK(next_write == plan.write_count);
+  // Discards: in order, apart, covering exactly the freed clusters, inside the file, never metadata or
+  // a written block.
+  uint64_t freed_bytes = 0, discarded_bytes = 0;
+  for (size_t i = 0; i < fixes.size(); i++) {
+    if (fixes[i].refcount != 0) continue;
+    uint64_t start = fixes[i].cluster * cluster_size;
+    freed_bytes += layout.file_size - start < cluster_size ? layout.file_size - start : cluster_size;
+    bool covered = false;
+    for (size_t d = 0; d < plan.discard_count; d++)
+      covered = covered || (start >= plan.discards[d].offset && start - plan.discards[d].offset < plan.discards[d].length);
+    INSTAR_FUZZ_CHECK(covered);
+  }
   for (size_t d = 0; d < plan.discard_count; d++) {
     const RepairDiscard& r = plan.discards[d];
-    INSTAR_FUZZ_CHECK(r.offset % cluster_size == 0 && r.length > 0 && r.length <= cluster_size);
+    discarded_bytes += r.length;
+    INSTAR_FUZZ_CHECK(r.offset % cluster_size == 0 && r.length > 0);
+    INSTAR_FUZZ_CHECK(d == 0 || plan.discards[d - 1].offset + plan.discards[d - 1].length < r.offset);
     INSTAR_FUZZ_CHECK(r.offset >= cluster_size && r.offset < layout.file_size &&
                       layout.file_size - r.offset >= r.length);
     for (size_t k = 0; k < range_count; k++)
@@ -107,5 +150,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t w = 0; w < plan.write_count; w++)
       INSTAR_FUZZ_CHECK(!overlaps(r.offset, r.length, plan.writes[w].block_offset, cluster_size));
   }
+  INSTAR_FUZZ_CHECK(discarded_bytes == freed_bytes);
   return 0;
 }

@@ -138,15 +138,26 @@ Result<CheckOpen> open_for_check(BlockDevice& image, const qcow2::QemuRules& rul
 
 static_assert(kRepairLeaks == 1 && kRepairErrors == 2, "the check's fix bits are qemu's BDRV_FIX_*");
 
-// Issues a validated repair plan: each refcount entry is read, changed and
-// written back; clusters whose refcount dropped to 0 are discarded (qemu punches them).
-Result<void> apply_repair(BlockDevice& image, const qcow2::RepairPlan& plan) {
-  for (size_t i = 0; i < plan.write_count; i++) {
-    const qcow2::RefcountWrite& w = plan.writes[i];
-    uint8_t bytes[8];
-    INSTAR_TRY(image.read(w.offset, bytes, w.length));
-    qcow2::apply_refcount_write(w, bytes);
-    INSTAR_TRY(image.write(w.offset, bytes, w.length));
+// Issues a validated repair plan: each span of a refcount block is read once,
+// changed in memory and the bytes that changed written back in one write (two
+// I/Os a block however many entries change); runs of clusters whose refcount
+// dropped to 0 are discarded (qemu punches them).
+Result<void> apply_repair(BlockDevice& image, const qcow2::RepairPlan& plan, Arena& scratch) {
+  uint64_t longest = 0;
+  for (size_t i = 0; i < plan.span_count; i++)
+    if (plan.spans[i].length > longest) longest = plan.spans[i].length;
+  uint8_t* buffer = nullptr;
+  if (longest != 0) {
+    INSTAR_TRY_ASSIGN(memory, scratch.allocate(static_cast<size_t>(longest)));
+    buffer = memory;
+  }
+  for (size_t i = 0; i < plan.span_count; i++) {
+    const qcow2::RepairSpan& span = plan.spans[i];
+    INSTAR_TRY(image.read(span.offset, buffer, static_cast<size_t>(span.length)));
+    qcow2::SpanChange change = qcow2::apply_repair_span(plan, span, buffer);
+    if (change.end == change.begin) continue;
+    INSTAR_TRY(image.write(span.offset + change.begin, buffer + change.begin,
+                           static_cast<size_t>(change.end - change.begin)));
   }
   for (size_t i = 0; i < plan.discard_count; i++)
     INSTAR_TRY(image.write_zeroes(plan.discards[i].offset, plan.discards[i].length, true));
@@ -232,7 +243,7 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
     return ok();
   }
   // Only a completed check with repair writes, and only what the plan holds.
-  if (failed == 0 && apply_repair(image, repair_result.plan).is_error()) {
+  if (failed == 0 && apply_repair(image, repair_result.plan, scratch).is_error()) {
     counts.check_errors++;
     failed = qcow2::kCheckEio;
   }
