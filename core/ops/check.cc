@@ -138,29 +138,42 @@ Result<CheckOpen> open_for_check(BlockDevice& image, const qcow2::QemuRules& rul
 
 static_assert(kRepairLeaks == 1 && kRepairErrors == 2, "the check's fix bits are qemu's BDRV_FIX_*");
 
-// Issues a validated repair plan: each span of a refcount block is read once,
-// changed in memory and the bytes that changed written back in one write (two
-// I/Os a block however many entries change); runs of clusters whose refcount
-// dropped to 0 are discarded (qemu punches them).
-Result<void> apply_repair(BlockDevice& image, const qcow2::RepairPlan& plan, Arena& scratch) {
-  uint64_t longest = 0;
-  for (size_t i = 0; i < plan.span_count; i++)
-    if (plan.spans[i].length > longest) longest = plan.spans[i].length;
+// Reads each span once, changes it in memory and writes back the bytes that changed, in one write.
+template <typename Plan, typename Apply>
+Result<void> apply_spans(BlockDevice& image, const Plan& plan, uint8_t* buffer, Apply apply) {
+  for (size_t i = 0; i < plan.span_count; i++) {
+    const qcow2::RepairSpan& span = plan.spans[i];
+    INSTAR_TRY(image.read(span.offset, buffer, static_cast<size_t>(span.length)));
+    qcow2::SpanChange change = apply(plan, span, buffer);
+    if (change.end == change.begin) continue;
+    INSTAR_TRY(image.write(span.offset + change.begin, buffer + change.begin,
+                           static_cast<size_t>(change.end - change.begin)));
+  }
+  return ok();
+}
+
+uint64_t longest_span(const qcow2::RepairSpan* spans, size_t count, uint64_t longest) {
+  for (size_t i = 0; i < count; i++)
+    if (spans[i].length > longest) longest = spans[i].length;
+  return longest;
+}
+
+// Issues a validated repair: the refcount blocks' spans, the discards of runs
+// of clusters whose refcount dropped to 0 (qemu punches them), then the L1 and
+// L2 spans whose OFLAG_COPIED flags change. Each span costs one read and at
+// most one write, however many entries it holds.
+Result<void> apply_repair(BlockDevice& image, const qcow2::RepairResult& repair, Arena& scratch) {
+  uint64_t longest = longest_span(repair.plan.spans, repair.plan.span_count, 0);
+  longest = longest_span(repair.copied.spans, repair.copied.span_count, longest);
   uint8_t* buffer = nullptr;
   if (longest != 0) {
     INSTAR_TRY_ASSIGN(memory, scratch.allocate(static_cast<size_t>(longest)));
     buffer = memory;
   }
-  for (size_t i = 0; i < plan.span_count; i++) {
-    const qcow2::RepairSpan& span = plan.spans[i];
-    INSTAR_TRY(image.read(span.offset, buffer, static_cast<size_t>(span.length)));
-    qcow2::SpanChange change = qcow2::apply_repair_span(plan, span, buffer);
-    if (change.end == change.begin) continue;
-    INSTAR_TRY(image.write(span.offset + change.begin, buffer + change.begin,
-                           static_cast<size_t>(change.end - change.begin)));
-  }
-  for (size_t i = 0; i < plan.discard_count; i++)
-    INSTAR_TRY(image.write_zeroes(plan.discards[i].offset, plan.discards[i].length, true));
+  INSTAR_TRY(apply_spans(image, repair.plan, buffer, qcow2::apply_repair_span));
+  for (size_t i = 0; i < repair.plan.discard_count; i++)
+    INSTAR_TRY(image.write_zeroes(repair.plan.discards[i].offset, repair.plan.discards[i].length, true));
+  INSTAR_TRY(apply_spans(image, repair.copied, buffer, qcow2::apply_copied_span));
   return image.flush();
 }
 
@@ -243,7 +256,7 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
     return ok();
   }
   // Only a completed check with repair writes, and only what the plan holds.
-  if (failed == 0 && apply_repair(image, repair_result.plan, scratch).is_error()) {
+  if (failed == 0 && repair != 0 && apply_repair(image, repair_result, scratch).is_error()) {
     counts.check_errors++;
     failed = qcow2::kCheckEio;
   }

@@ -11,6 +11,7 @@
 #include "core/base/result.h"
 #include "core/io/block_device.h"
 #include "core/qcow2/header.h"
+#include "core/qcow2/refcount_copied_plan.h"
 #include "core/qcow2/refcount_repair_plan.h"
 
 namespace instar::qcow2 {
@@ -63,6 +64,7 @@ struct CheckInput {
 struct RepairResult {
   const char* refused = nullptr;  // a repair qemu would do that instar does not (nothing is planned)
   RepairPlan plan;
+  CopiedPlan copied;  // the OFLAG_COPIED repair, issued after `plan` (they touch different bytes)
 };
 
 // check_refcounts() returns this when `RepairResult::refused` is set.
