@@ -177,6 +177,17 @@ Result<void> apply_repair(BlockDevice& image, const qcow2::RepairResult& repair,
   return image.flush();
 }
 
+// The header's incompatible_features field (bytes 72..79), big-endian, without the corrupt bit.
+Result<void> clear_corrupt_bit(BlockDevice& image, uint64_t incompatible_features) {
+  constexpr uint64_t kIncompatibleFeaturesOffset = 72;
+  if (image.size() < kIncompatibleFeaturesOffset + 8) return make_error(Errc::io, "the header is cut short");
+  uint64_t value = incompatible_features & ~qcow2::kIncompatCorrupt;
+  uint8_t bytes[8];
+  for (size_t i = 0; i < 8; i++) bytes[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
+  INSTAR_TRY(image.write(kIncompatibleFeaturesOffset, bytes, sizeof bytes));
+  return image.flush();
+}
+
 void put_counts(const qcow2::CheckCounts& c, RecordWriter& out) {
   out.put_u64(kCheckCheckErrors, c.check_errors);
   out.put_u64(kCheckCorruptions, c.corruptions);
@@ -215,10 +226,10 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
   }
 
   uint8_t repair = request.check.repair & (kRepairLeaks | kRepairErrors);
-  if (repair != 0 && (h.incompatible_features & (qcow2::kIncompatDirty | qcow2::kIncompatCorrupt)) != 0) {
-    // qemu rewrites the header to clear these bits after its repair; instar does not write headers.
-    out.put_string(kCheckRepairRefused,
-                   "repairing an image marked dirty or corrupt is not supported by instar yet");
+  if (repair != 0 && (h.incompatible_features & qcow2::kIncompatDirty) != 0) {
+    // qemu clears the dirty bit by rewriting the whole header from what it parsed (qcow2_update_header),
+    // and a dirty image's refcounts usually need a rebuild: neither is done by instar.
+    out.put_string(kCheckRepairRefused, "repairing an image marked dirty is not supported by instar yet");
     return ok();
   }
   RecordLog log(out);
@@ -257,6 +268,14 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
   }
   // Only a completed check with repair writes, and only what the plan holds.
   if (failed == 0 && repair != 0 && apply_repair(image, repair_result, scratch).is_error()) {
+    counts.check_errors++;
+    failed = qcow2::kCheckEio;
+  }
+  // A repair that leaves no error and no corruption clears the corrupt bit, as qemu does: its
+  // incompatible_features field alone is rewritten (qcow2_mark_consistent).
+  if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0 &&
+      (h.incompatible_features & qcow2::kIncompatCorrupt) != 0 &&
+      clear_corrupt_bit(image, h.incompatible_features).is_error()) {
     counts.check_errors++;
     failed = qcow2::kCheckEio;
   }
