@@ -69,7 +69,8 @@ void check_copied_plan(instar::fuzz::InputReader& in, const instar::qcow2::Repai
     f.copied = (in.u8() & 1) != 0;
     l2_fixes.push_back(f);
   }
-  auto planned = plan_copied_repair(layout, l1_fixes.data(), l1_fixes.size(), l2_fixes.data(), l2_fixes.size(), arena);
+  auto planned =
+      plan_copied_repair(layout, l1_fixes.data(), l1_fixes.size(), l2_fixes.data(), l2_fixes.size(), arena);
   INSTAR_FUZZ_CHECK(arena.used() <= arena.capacity());
   if (planned.is_error()) {
     INSTAR_FUZZ_CHECK(planned.error().message != nullptr && planned.error().message[0] != '\0');
@@ -105,7 +106,8 @@ void check_copied_plan(instar::fuzz::InputReader& in, const instar::qcow2::Repai
     }
     const L2CopiedFix& f = l2_fixes[i - l1_fixes.size()];
     INSTAR_FUZZ_CHECK(f.l1_index < l1_entries && f.l2_index < cluster_size / entry_size);
-    uint64_t table = instar::load_be(layout.l1_table, static_cast<size_t>(f.l1_index * 8), 8) & 0x00fffffffffffe00ull;
+    uint64_t table =
+        instar::load_be(layout.l1_table, static_cast<size_t>(f.l1_index * 8), 8) & 0x00fffffffffffe00ull;
     INSTAR_FUZZ_CHECK(table != 0 && table % cluster_size == 0 && table + cluster_size <= layout.file_size);
     INSTAR_FUZZ_CHECK(w.offset == table + f.l2_index * entry_size && w.copied == f.copied);
     INSTAR_FUZZ_CHECK(!ranges_overlap(table, cluster_size, layout.l1_table_offset, l1_bytes));
@@ -146,7 +148,8 @@ void check_copied_plan(instar::fuzz::InputReader& in, const instar::qcow2::Repai
       INSTAR_FUZZ_CHECK(((bytes[w.offset - span.offset] & 0x80) != 0) == w.copied);
     }
     if (change.end != change.begin)
-      INSTAR_FUZZ_CHECK(bytes[change.begin] != read[change.begin] && bytes[change.end - 1] != read[change.end - 1]);
+      INSTAR_FUZZ_CHECK(bytes[change.begin] != read[change.begin] &&
+                        bytes[change.end - 1] != read[change.end - 1]);
   }
   INSTAR_FUZZ_CHECK(next_write == plan.write_count);
 }
@@ -254,7 +257,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (uint64_t b = 0; b < span.length; b++)
       if (b < change.begin || b >= change.end) INSTAR_FUZZ_CHECK(bytes[b] == read[b]);
     if (change.end != change.begin)
-      INSTAR_FUZZ_CHECK(bytes[change.begin] != read[change.begin] && bytes[change.end - 1] != read[change.end - 1]);
+      INSTAR_FUZZ_CHECK(bytes[change.begin] != read[change.begin] &&
+                        bytes[change.end - 1] != read[change.end - 1]);
   }
   INSTAR_FUZZ_CHECK(next_write == plan.write_count);
   // Discards: in order, apart, covering exactly the freed clusters, inside the file, never metadata or
@@ -266,7 +270,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     freed_bytes += layout.file_size - start < cluster_size ? layout.file_size - start : cluster_size;
     bool covered = false;
     for (size_t d = 0; d < plan.discard_count; d++)
-      covered = covered || (start >= plan.discards[d].offset && start - plan.discards[d].offset < plan.discards[d].length);
+      covered = covered || (start >= plan.discards[d].offset &&
+                            start - plan.discards[d].offset < plan.discards[d].length);
     INSTAR_FUZZ_CHECK(covered);
   }
   for (size_t d = 0; d < plan.discard_count; d++) {

@@ -742,13 +742,14 @@ int Checker::plan_copied_repair_now() {
   l1_copied_ = reinterpret_cast<L1CopiedFix*>(l1_memory.value());
   l2_copied_ = reinterpret_cast<L2CopiedFix*>(l2_memory.value());
   if (int e = check_oflag_copied(CopiedPass::collect, mismatches)) return e;
-  if (read_zero_padded(image_, h_.l1_table_offset, l1_table.value(), static_cast<size_t>(l1_bytes)).is_error())
-    return kCheckEio;
+  auto read = read_zero_padded(image_, h_.l1_table_offset, l1_table.value(), static_cast<size_t>(l1_bytes));
+  if (read.is_error()) return kCheckEio;
   ProtectedRange ranges[3];
   size_t range_count = 0;
   ranges[range_count++] = ProtectedRange{0, cluster_size_};
   ranges[range_count++] = ProtectedRange{h_.refcount_table_offset, stored_.table_entries() * 8};
-  if (h_.nb_snapshots != 0) ranges[range_count++] = ProtectedRange{h_.snapshots_offset, input_.snapshot_table.size};
+  if (h_.nb_snapshots != 0)
+    ranges[range_count++] = ProtectedRange{h_.snapshots_offset, input_.snapshot_table.size};
   CopiedLayout layout;
   layout.cluster_bits = h_.cluster_bits;
   layout.extended_l2 = h_.extended_l2();
@@ -758,7 +759,8 @@ int Checker::plan_copied_repair_now() {
   layout.protected_ranges = ranges;
   layout.protected_count = range_count;
   layout.refcount_plan = &repair_->plan;
-  auto plan = plan_copied_repair(layout, l1_copied_, l1_copied_count_, l2_copied_, l2_copied_count_, scratch_);
+  auto plan =
+      plan_copied_repair(layout, l1_copied_, l1_copied_count_, l2_copied_, l2_copied_count_, scratch_);
   if (plan.is_error()) return refuse(plan.error().message);
   repair_->copied = plan.value();
   return 0;

@@ -35,7 +35,8 @@ bool clear_of_metadata(const CopiedLayout& layout, uint64_t offset, uint64_t len
     else
       high = mid;
   }
-  return low == 0 || !ranges_overlap(offset, length, plan->discards[low - 1].offset, plan->discards[low - 1].length);
+  return low == 0 ||
+         !ranges_overlap(offset, length, plan->discards[low - 1].offset, plan->discards[low - 1].length);
 }
 
 void sift_down(uint64_t* v, size_t root, size_t count) {
@@ -75,8 +76,9 @@ bool sorted_contains(const uint64_t* v, size_t count, uint64_t value) {
 
 }  // namespace
 
-Result<CopiedPlan> plan_copied_repair(const CopiedLayout& layout, const L1CopiedFix* l1_fixes, size_t l1_count,
-                                      const L2CopiedFix* l2_fixes, size_t l2_count, Arena& scratch) {
+Result<CopiedPlan> plan_copied_repair(const CopiedLayout& layout, const L1CopiedFix* l1_fixes,
+                                      size_t l1_count, const L2CopiedFix* l2_fixes, size_t l2_count,
+                                      Arena& scratch) {
   if (layout.cluster_bits < 9 || layout.cluster_bits > 21)
     return make_error(Errc::invalid, "the image's cluster size cannot be repaired");
   const uint64_t cluster_size = uint64_t{1} << layout.cluster_bits;
@@ -109,7 +111,8 @@ Result<CopiedPlan> plan_copied_repair(const CopiedLayout& layout, const L1Copied
     const L1CopiedFix& fix = l1_fixes[i];
     if (i > 0 && fix.l1_index <= l1_fixes[i - 1].l1_index)
       return make_error(Errc::invalid, "OFLAG_COPIED repairs out of order");
-    if (fix.l1_index >= l1_entries) return make_error(Errc::invalid, "an L1 entry to repair is outside the L1 table");
+    if (fix.l1_index >= l1_entries)
+      return make_error(Errc::invalid, "an L1 entry to repair is outside the L1 table");
     uint64_t offset = layout.l1_table_offset + fix.l1_index * 8;  // inside the file: no overflow
     writes[write_count] = CopiedWrite{offset, fix.copied};
     if (i > 0 && offset + 1 - spans[span_count - 1].offset <= cluster_size) {
@@ -125,9 +128,11 @@ Result<CopiedPlan> plan_copied_repair(const CopiedLayout& layout, const L1Copied
   for (size_t i = 0; i < l2_count; i++) {
     const L2CopiedFix& fix = l2_fixes[i];
     bool same_table = i > 0 && fix.l1_index == l2_fixes[i - 1].l1_index;
-    if (i > 0 && (fix.l1_index < l2_fixes[i - 1].l1_index || (same_table && fix.l2_index <= l2_fixes[i - 1].l2_index)))
+    if (i > 0 &&
+        (fix.l1_index < l2_fixes[i - 1].l1_index || (same_table && fix.l2_index <= l2_fixes[i - 1].l2_index)))
       return make_error(Errc::invalid, "OFLAG_COPIED repairs out of order");
-    if (fix.l1_index >= l1_entries) return make_error(Errc::invalid, "an L2 table to repair is not in the L1 table");
+    if (fix.l1_index >= l1_entries)
+      return make_error(Errc::invalid, "an L2 table to repair is not in the L1 table");
     if (fix.l2_index >= cluster_size / entry_size)
       return make_error(Errc::invalid, "an L2 entry to repair is outside its table");
     uint64_t table = load_be(layout.l1_table, static_cast<size_t>(fix.l1_index * 8), 8) & kL1OffsetMask;

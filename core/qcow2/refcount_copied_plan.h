@@ -61,8 +61,9 @@ struct CopiedPlan {
 // inside the file or overlapping other metadata, the refcount repair's blocks or
 // discards, or an L2 table with fixes that two L1 entries name (qemu would
 // re-read it after its first write).
-Result<CopiedPlan> plan_copied_repair(const CopiedLayout& layout, const L1CopiedFix* l1_fixes, size_t l1_count,
-                                      const L2CopiedFix* l2_fixes, size_t l2_count, Arena& scratch);
+Result<CopiedPlan> plan_copied_repair(const CopiedLayout& layout, const L1CopiedFix* l1_fixes,
+                                      size_t l1_count, const L2CopiedFix* l2_fixes, size_t l2_count,
+                                      Arena& scratch);
 
 // Applies the writes of `span` to `bytes` (the span's `length` bytes as read).
 SpanChange apply_copied_span(const CopiedPlan& plan, const RepairSpan& span, uint8_t* bytes);

@@ -31,7 +31,8 @@ struct Fixture {
     layout.l1_table = ByteSpan(l1.data(), l1.size());
   }
   Result<CopiedPlan> plan(std::vector<L1CopiedFix> l1_fixes, std::vector<L2CopiedFix> l2_fixes) {
-    return plan_copied_repair(layout, l1_fixes.data(), l1_fixes.size(), l2_fixes.data(), l2_fixes.size(), arena);
+    return plan_copied_repair(layout, l1_fixes.data(), l1_fixes.size(), l2_fixes.data(), l2_fixes.size(),
+                              arena);
   }
 };
 
@@ -73,16 +74,16 @@ TEST(CopiedRepairPlan, ExtendedL2EntriesAreSixteenBytes) {
 }
 
 TEST(CopiedRepairPlan, RefusesWhatCannotBeDoneInPlace) {
-  EXPECT_TRUE(Fixture().plan({{1, true}}, {}).is_error());                    // past the L1 table
-  EXPECT_TRUE(Fixture().plan({}, {{1, 0, true}}).is_error());                 // no such L1 entry
-  EXPECT_TRUE(Fixture(0).plan({}, {{0, 0, true}}).is_error());                // no L2 table
-  EXPECT_TRUE(Fixture(0x40200).plan({}, {{0, 0, true}}).is_error());          // unaligned L2 table
-  EXPECT_TRUE(Fixture(0x70000).plan({}, {{0, 0, true}}).is_error());          // L2 table past the end
-  EXPECT_TRUE(Fixture(0x10000).plan({}, {{0, 0, true}}).is_error());          // L2 table is the refcount table
-  EXPECT_TRUE(Fixture(0x30000).plan({}, {{0, 0, true}}).is_error());          // L2 table is the L1 table
-  EXPECT_TRUE(Fixture(0x40000, 0x30004).plan({{0, true}}, {}).is_error());    // L1 table cut by the end
-  EXPECT_TRUE(Fixture().plan({}, {{0, 8192, true}}).is_error());              // past the L2 table
-  EXPECT_TRUE(Fixture().plan({}, {{0, 2, true}, {0, 1, true}}).is_error());   // out of order
+  EXPECT_TRUE(Fixture().plan({{1, true}}, {}).is_error());                   // past the L1 table
+  EXPECT_TRUE(Fixture().plan({}, {{1, 0, true}}).is_error());                // no such L1 entry
+  EXPECT_TRUE(Fixture(0).plan({}, {{0, 0, true}}).is_error());               // no L2 table
+  EXPECT_TRUE(Fixture(0x40200).plan({}, {{0, 0, true}}).is_error());         // unaligned L2 table
+  EXPECT_TRUE(Fixture(0x70000).plan({}, {{0, 0, true}}).is_error());         // L2 table past the end
+  EXPECT_TRUE(Fixture(0x10000).plan({}, {{0, 0, true}}).is_error());         // L2 table is the refcount table
+  EXPECT_TRUE(Fixture(0x30000).plan({}, {{0, 0, true}}).is_error());         // L2 table is the L1 table
+  EXPECT_TRUE(Fixture(0x40000, 0x30004).plan({{0, true}}, {}).is_error());   // L1 table cut by the end
+  EXPECT_TRUE(Fixture().plan({}, {{0, 8192, true}}).is_error());             // past the L2 table
+  EXPECT_TRUE(Fixture().plan({}, {{0, 2, true}, {0, 1, true}}).is_error());  // out of order
   Fixture twice;
   twice.set_l1(1, 0x40000);  // two L1 entries name the L2 table
   EXPECT_TRUE(twice.plan({}, {{0, 0, true}}).is_error());
