@@ -177,11 +177,11 @@ Result<void> apply_repair(BlockDevice& image, const qcow2::RepairResult& repair,
   return image.flush();
 }
 
-// The header's incompatible_features field (bytes 72..79), big-endian, without the corrupt bit.
-Result<void> clear_corrupt_bit(BlockDevice& image, uint64_t incompatible_features) {
+// The header's incompatible_features field (bytes 72..79), big-endian: qemu rewrites it alone to set
+// the corrupt bit (qcow2_mark_corrupt) or clear it (qcow2_mark_consistent).
+Result<void> write_incompatible_features(BlockDevice& image, uint64_t value) {
   constexpr uint64_t kIncompatibleFeaturesOffset = 72;
   if (image.size() < kIncompatibleFeaturesOffset + 8) return make_error(Errc::io, "the header is cut short");
-  uint64_t value = incompatible_features & ~qcow2::kIncompatCorrupt;
   uint8_t bytes[8];
   for (size_t i = 0; i < 8; i++) bytes[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
   INSTAR_TRY(image.write(kIncompatibleFeaturesOffset, bytes, sizeof bytes));
@@ -232,6 +232,15 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
     out.put_string(kCheckRepairRefused, "repairing an image marked dirty is not supported by instar yet");
     return ok();
   }
+  if (repair != 0 && (o.ext.has_bitmaps || o.ext.bitmaps_ignored)) {
+    // -r opens the image read-write: qemu then loads the persistent bitmaps and stores them back on
+    // close (new bitmap tables and directory, the file grows), or, when a program without bitmap
+    // support cleared the autoclear bit, drops the bitmaps extension by rewriting the header (its
+    // clusters then show up as leaks and are freed). Measured with 7.2; neither is done by instar.
+    out.put_string(kCheckRepairRefused,
+                   "repairing an image with persistent bitmaps is not supported by instar yet");
+    return ok();
+  }
   RecordLog log(out);
   qcow2::CheckCounts counts;
   qcow2::RepairResult repair_result;
@@ -262,6 +271,11 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
     failed = qcow2::check_refcounts(image, input, scratch, log, counts, repair != 0 ? &repair_result : nullptr);
   }
   log.finish();
+  if (failed != qcow2::kCheckRepairRefusedCode && repair_result.mark_corrupt &&
+      write_incompatible_features(image, h.incompatible_features | qcow2::kIncompatCorrupt).is_error()) {
+    counts.check_errors++;
+    if (failed == 0) failed = qcow2::kCheckEio;
+  }
   if (failed == qcow2::kCheckRepairRefusedCode) {
     out.put_string(kCheckRepairRefused, repair_result.refused);
     return ok();
@@ -275,7 +289,7 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
   // incompatible_features field alone is rewritten (qcow2_mark_consistent).
   if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0 &&
       (h.incompatible_features & qcow2::kIncompatCorrupt) != 0 &&
-      clear_corrupt_bit(image, h.incompatible_features).is_error()) {
+      write_incompatible_features(image, h.incompatible_features & ~qcow2::kIncompatCorrupt).is_error()) {
     counts.check_errors++;
     failed = qcow2::kCheckEio;
   }

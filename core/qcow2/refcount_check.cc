@@ -191,13 +191,23 @@ ClusterType Checker::cluster_type(uint64_t entry) const {
 }
 
 void Checker::signal_corruption(const Line& message) {
-  // The image is open read-only: qemu reports it once as non-fatal.
   if (signaled_corruption_) return;
   signaled_corruption_ = true;
   Line l;
-  l.text("qcow2: Image is corrupt: ")
-      .bytes(message.span())
-      .text("; further non-fatal corruption events will be suppressed");
+  if (fix_ != 0 && (fix_ & kFixErrors) == 0) {
+    // -r leaks opens the image read-write: qemu marks it corrupt (sets the header's corrupt bit at
+    // once) and the check goes on to need a rebuild, which -r leaks does not do. (-r all is refused
+    // then: qemu's rebuild fails on the image it has just marked.)
+    repair_->mark_corrupt = true;
+    l.text("qcow2: Marking image as corrupt: ")
+        .bytes(message.span())
+        .text("; further corruption events will be suppressed");
+  } else {
+    // Read-only: qemu reports it once as non-fatal.
+    l.text("qcow2: Image is corrupt: ")
+        .bytes(message.span())
+        .text("; further non-fatal corruption events will be suppressed");
+  }
   log_.line(l.span());
 }
 

@@ -65,6 +65,9 @@ struct RepairResult {
   const char* refused = nullptr;  // a repair qemu would do that instar does not (nothing is planned)
   RepairPlan plan;
   CopiedPlan copied;  // the OFLAG_COPIED repair, issued after `plan` (they touch different bytes)
+  // qemu marked the image corrupt (a fatal corruption event on the image -r opened read-write): the
+  // header's corrupt bit is set whatever the check's outcome.
+  bool mark_corrupt = false;
 };
 
 // check_refcounts() returns this when `RepairResult::refused` is set.
