@@ -369,9 +369,12 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
           log_.line(l.span());
         }
         if ((offset & (cluster_size_ - 1)) != 0) {
-          res_.corruptions++;
           bool contains_data =
               h_.extended_l2() ? (bitmap & kL2BitmapAllAlloc) != 0 : (entry & kOflagZero) == 0;
+          // -r all: qemu rewrites such an entry as a plain zero cluster ("Repairing offset=...").
+          if (!contains_data && (fix_ & kFixErrors) != 0)
+            return refuse("repairing an unaligned preallocated zero cluster is not supported by instar yet");
+          res_.corruptions++;
           Line l;
           l.text("ERROR offset=")
               .hex(offset)
