@@ -66,6 +66,21 @@ Result<ByteSpan> read_padded(BlockDevice& image, Arena& scratch, uint64_t offset
   return ByteSpan(buffer, static_cast<size_t>(length));
 }
 
+// Whether a message ends in qemu's hint that check -r all fixes what it reports.
+bool mentions_repair_all(const char* message) {
+  static const char kHint[] = "qemu-img check -r all";
+  size_t n = 0;
+  while (message[n] != '\0') n++;
+  size_t k = sizeof kHint - 1;
+  if (n < k) return false;
+  for (size_t i = 0; i + k <= n; i++) {
+    size_t j = 0;
+    while (j < k && message[i + j] == kHint[j]) j++;
+    if (j == k) return true;
+  }
+  return false;
+}
+
 int errno_of(const Error& error) {
   switch (error.code) {
     case Errc::too_large:
@@ -170,18 +185,53 @@ int snapshot_pointer_error(const qcow2::Header& h, qcow2::CheckLog& log) {
 
 static_assert(kRepairLeaks == 1 && kRepairErrors == 2, "the check's fix bits are qemu's BDRV_FIX_*");
 
-// Issues a validated repair plan: each refcount entry is read, changed and
-// written back; clusters whose refcount dropped to 0 are discarded (qemu punches them).
-Result<void> apply_repair(BlockDevice& image, const qcow2::RepairPlan& plan) {
-  for (size_t i = 0; i < plan.write_count; i++) {
-    const qcow2::RefcountWrite& w = plan.writes[i];
-    uint8_t bytes[8];
-    INSTAR_TRY(image.read(w.offset, bytes, w.length));
-    qcow2::apply_refcount_write(w, bytes);
-    INSTAR_TRY(image.write(w.offset, bytes, w.length));
+// Reads each span once, changes it in memory and writes back the bytes that changed, in one write.
+template <typename Plan, typename Apply>
+Result<void> apply_spans(BlockDevice& image, const Plan& plan, uint8_t* buffer, Apply apply) {
+  for (size_t i = 0; i < plan.span_count; i++) {
+    const qcow2::RepairSpan& span = plan.spans[i];
+    INSTAR_TRY(image.read(span.offset, buffer, static_cast<size_t>(span.length)));
+    qcow2::SpanChange change = apply(plan, span, buffer);
+    if (change.end == change.begin) continue;
+    INSTAR_TRY(image.write(span.offset + change.begin, buffer + change.begin,
+                           static_cast<size_t>(change.end - change.begin)));
   }
-  for (size_t i = 0; i < plan.discard_count; i++)
-    INSTAR_TRY(image.write_zeroes(plan.discards[i].offset, plan.discards[i].length, true));
+  return ok();
+}
+
+uint64_t longest_span(const qcow2::RepairSpan* spans, size_t count, uint64_t longest) {
+  for (size_t i = 0; i < count; i++)
+    if (spans[i].length > longest) longest = spans[i].length;
+  return longest;
+}
+
+// Issues a validated repair: the refcount blocks' spans, the discards of runs
+// of clusters whose refcount dropped to 0 (qemu punches them), then the L1 and
+// L2 spans whose OFLAG_COPIED flags change. Each span costs one read and at
+// most one write, however many entries it holds.
+Result<void> apply_repair(BlockDevice& image, const qcow2::RepairResult& repair, Arena& scratch) {
+  uint64_t longest = longest_span(repair.plan.spans, repair.plan.span_count, 0);
+  longest = longest_span(repair.copied.spans, repair.copied.span_count, longest);
+  uint8_t* buffer = nullptr;
+  if (longest != 0) {
+    INSTAR_TRY_ASSIGN(memory, scratch.allocate(static_cast<size_t>(longest)));
+    buffer = memory;
+  }
+  INSTAR_TRY(apply_spans(image, repair.plan, buffer, qcow2::apply_repair_span));
+  for (size_t i = 0; i < repair.plan.discard_count; i++)
+    INSTAR_TRY(image.write_zeroes(repair.plan.discards[i].offset, repair.plan.discards[i].length, true));
+  INSTAR_TRY(apply_spans(image, repair.copied, buffer, qcow2::apply_copied_span));
+  return image.flush();
+}
+
+// The header's incompatible_features field (bytes 72..79), big-endian: qemu rewrites it alone to set
+// the corrupt bit (qcow2_mark_corrupt) or clear it (qcow2_mark_consistent).
+Result<void> write_incompatible_features(BlockDevice& image, uint64_t value) {
+  constexpr uint64_t kIncompatibleFeaturesOffset = 72;
+  if (image.size() < kIncompatibleFeaturesOffset + 8) return make_error(Errc::io, "the header is cut short");
+  uint8_t bytes[8];
+  for (size_t i = 0; i < 8; i++) bytes[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
+  INSTAR_TRY(image.write(kIncompatibleFeaturesOffset, bytes, sizeof bytes));
   return image.flush();
 }
 
@@ -223,10 +273,19 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
   }
 
   uint8_t repair = request.check.repair & (kRepairLeaks | kRepairErrors);
-  if (repair != 0 && (h.incompatible_features & (qcow2::kIncompatDirty | qcow2::kIncompatCorrupt)) != 0) {
-    // qemu rewrites the header to clear these bits after its repair; instar does not write headers.
+  if (repair != 0 && (h.incompatible_features & qcow2::kIncompatDirty) != 0) {
+    // qemu clears the dirty bit by rewriting the whole header from what it parsed (qcow2_update_header),
+    // and a dirty image's refcounts usually need a rebuild: neither is done by instar.
+    out.put_string(kCheckRepairRefused, "repairing an image marked dirty is not supported by instar yet");
+    return ok();
+  }
+  if (repair != 0 && (o.ext.has_bitmaps || o.ext.bitmaps_ignored)) {
+    // -r opens the image read-write: qemu then loads the persistent bitmaps and stores them back on
+    // close (new bitmap tables and directory, the file grows), or, when a program without bitmap
+    // support cleared the autoclear bit, drops the bitmaps extension by rewriting the header (its
+    // clusters then show up as leaks and are freed). Measured with 7.2; neither is done by instar.
     out.put_string(kCheckRepairRefused,
-                   "repairing an image marked dirty or corrupt is not supported by instar yet");
+                   "repairing an image with persistent bitmaps is not supported by instar yet");
     return ok();
   }
   if ((repair & kRepairErrors) != 0 && h.nb_snapshots > qcow2::kMaxSnapshots) {
@@ -245,6 +304,12 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
     INSTAR_TRY_ASSIGN(table, read_clipped(image, scratch, h.snapshots_offset, kQcow2MaxSnapshotTableBytes));
     snapshot_table = table;
     auto valid = Qcow2SnapshotReader(table, h.nb_snapshots, h.cluster_size(), h.snapshots_offset).validate();
+    if (valid.is_error() && (repair & kRepairErrors) != 0 && mentions_repair_all(valid.error().message)) {
+      // What qemu's message says -r all removes (extra data, overhanging snapshots), it does, by
+      // rewriting the snapshot table.
+      out.put_string(kCheckRepairRefused, "repairing the snapshot table is not supported by instar yet");
+      return ok();
+    }
     if (valid.is_error()) {
       counts.check_errors++;
       char text[600];
@@ -265,12 +330,25 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
     failed = qcow2::check_refcounts(image, input, scratch, log, counts, repair != 0 ? &repair_result : nullptr);
   }
   log.finish();
+  if (failed != qcow2::kCheckRepairRefusedCode && repair_result.mark_corrupt &&
+      write_incompatible_features(image, h.incompatible_features | qcow2::kIncompatCorrupt).is_error()) {
+    counts.check_errors++;
+    if (failed == 0) failed = qcow2::kCheckEio;
+  }
   if (failed == qcow2::kCheckRepairRefusedCode) {
     out.put_string(kCheckRepairRefused, repair_result.refused);
     return ok();
   }
   // Only a completed check with repair writes, and only what the plan holds.
-  if (failed == 0 && apply_repair(image, repair_result.plan).is_error()) {
+  if (failed == 0 && repair != 0 && apply_repair(image, repair_result, scratch).is_error()) {
+    counts.check_errors++;
+    failed = qcow2::kCheckEio;
+  }
+  // A repair that leaves no error and no corruption clears the corrupt bit, as qemu does: its
+  // incompatible_features field alone is rewritten (qcow2_mark_consistent).
+  if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0 &&
+      (h.incompatible_features & qcow2::kIncompatCorrupt) != 0 &&
+      write_incompatible_features(image, h.incompatible_features & ~qcow2::kIncompatCorrupt).is_error()) {
     counts.check_errors++;
     failed = qcow2::kCheckEio;
   }

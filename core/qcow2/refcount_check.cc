@@ -30,6 +30,10 @@ constexpr uint8_t kFixErrors = 2;  // BDRV_FIX_ERRORS
 
 enum class ClusterType { unallocated, zero_plain, zero_alloc, normal, compressed };
 
+// The OFLAG_COPIED check runs silently to count and then to collect what a repair changes, and once
+// more to report (and, when repairing, account) what it finds as qemu prints it.
+enum class CopiedPass : uint8_t { count, collect, report };
+
 // One message line; numbers are printed as printf would.
 class Line {
  public:
@@ -116,7 +120,8 @@ class Checker {
   int check_bitmaps();
   int check_refblocks();
   void compare_refcounts(uint8_t fix, uint64_t& highest_cluster);
-  int check_oflag_copied(bool dry_run, uint64_t& mismatches);
+  int check_oflag_copied(CopiedPass pass, uint64_t& mismatches);
+  int plan_copied_repair_now();
   int repair_refcounts(const CheckCounts& pre_compare, uint64_t& highest_cluster);
   int refuse(const char* what);
   Result<void> collect_fixes();
@@ -166,6 +171,12 @@ class Checker {
   bool fixes_applied_ = false;
   ProtectedRange protected_[4];
   size_t protected_count_ = 0;
+  // OFLAG_COPIED: whether qemu repairs it, and the entries it changes (counted, then collected).
+  bool repair_copied_ = false;
+  L1CopiedFix* l1_copied_ = nullptr;
+  size_t l1_copied_count_ = 0;
+  L2CopiedFix* l2_copied_ = nullptr;
+  size_t l2_copied_count_ = 0;
 };
 
 ClusterType Checker::cluster_type(uint64_t entry) const {
@@ -180,13 +191,23 @@ ClusterType Checker::cluster_type(uint64_t entry) const {
 }
 
 void Checker::signal_corruption(const Line& message) {
-  // The image is open read-only: qemu reports it once as non-fatal.
   if (signaled_corruption_) return;
   signaled_corruption_ = true;
   Line l;
-  l.text("qcow2: Image is corrupt: ")
-      .bytes(message.span())
-      .text("; further non-fatal corruption events will be suppressed");
+  if (fix_ != 0 && (fix_ & kFixErrors) == 0) {
+    // -r leaks opens the image read-write: qemu marks it corrupt (sets the header's corrupt bit at
+    // once) and the check goes on to need a rebuild, which -r leaks does not do. (-r all is refused
+    // then: qemu's rebuild fails on the image it has just marked.)
+    repair_->mark_corrupt = true;
+    l.text("qcow2: Marking image as corrupt: ")
+        .bytes(message.span())
+        .text("; further corruption events will be suppressed");
+  } else {
+    // Read-only: qemu reports it once as non-fatal.
+    l.text("qcow2: Image is corrupt: ")
+        .bytes(message.span())
+        .text("; further non-fatal corruption events will be suppressed");
+  }
   log_.line(l.span());
 }
 
@@ -348,9 +369,12 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
           log_.line(l.span());
         }
         if ((offset & (cluster_size_ - 1)) != 0) {
-          res_.corruptions++;
           bool contains_data =
               h_.extended_l2() ? (bitmap & kL2BitmapAllAlloc) != 0 : (entry & kOflagZero) == 0;
+          // -r all: qemu rewrites such an entry as a plain zero cluster ("Repairing offset=...").
+          if (!contains_data && (fix_ & kFixErrors) != 0)
+            return refuse("repairing an unaligned preallocated zero cluster is not supported by instar yet");
+          res_.corruptions++;
           Line l;
           l.text("ERROR offset=")
               .hex(offset)
@@ -629,8 +653,10 @@ void Checker::compare_refcounts(uint8_t fix, uint64_t& highest_cluster) {
   }
 }
 
-int Checker::check_oflag_copied(bool dry_run, uint64_t& mismatches) {
+int Checker::check_oflag_copied(CopiedPass pass, uint64_t& mismatches) {
   mismatches = 0;
+  const bool dry_run = pass != CopiedPass::report;
+  size_t l1_found = 0, l2_found = 0;
   // qemu uses the L1 table it read when it opened the image: the same bytes.
   uint64_t l1_bytes = uint64_t{h_.l1_size} * 8;
   for (uint64_t done = 0; done < l1_bytes; done += kTableChunk) {
@@ -646,10 +672,18 @@ int Checker::check_oflag_copied(bool dry_run, uint64_t& mismatches) {
       if (!stored_refcount(l2_offset >> h_.cluster_bits, refcount)) continue;
       if ((refcount == 1) != ((l1_entry & kOflagCopied) != 0)) {
         mismatches++;
+        if (pass == CopiedPass::collect && l1_found < l1_copied_count_)
+          l1_copied_[l1_found] = L1CopiedFix{l1_index, refcount == 1};
+        l1_found++;
         if (!dry_run) {
-          res_.corruptions++;
+          // Repaired, qemu counts the corruption and takes it back.
+          if (repair_copied_)
+            res_.corruptions_fixed++;
+          else
+            res_.corruptions++;
           Line l;
-          l.text("ERROR OFLAG_COPIED L2 cluster: l1_index=")
+          l.text(repair_copied_ ? "Repairing" : "ERROR")
+              .text(" OFLAG_COPIED L2 cluster: l1_index=")
               .dec(l1_index)
               .text(" l1_entry=")
               .hex(l1_entry)
@@ -676,15 +710,72 @@ int Checker::check_oflag_copied(bool dry_run, uint64_t& mismatches) {
         }
         if ((data_refcount == 1) != ((entry & kOflagCopied) != 0)) {
           mismatches++;
+          if (pass == CopiedPass::collect && l2_found < l2_copied_count_)
+            l2_copied_[l2_found] = L2CopiedFix{l1_index, j, data_refcount == 1};
+          l2_found++;
           if (dry_run) continue;
-          res_.corruptions++;
+          if (repair_copied_)
+            res_.corruptions_fixed++;
+          else
+            res_.corruptions++;
           Line l;
-          l.text("ERROR OFLAG_COPIED data cluster: l2_entry=").hex(entry).text(" refcount=").dec(data_refcount);
+          l.text(repair_copied_ ? "Repairing" : "ERROR")
+              .text(" OFLAG_COPIED data cluster: l2_entry=")
+              .hex(entry)
+              .text(" refcount=")
+              .dec(data_refcount);
           log_.line(l.span());
         }
       }
     }
   }
+  if (pass == CopiedPass::count) {
+    l1_copied_count_ = l1_found;
+    l2_copied_count_ = l2_found;
+  } else if (pass == CopiedPass::collect && (l1_found != l1_copied_count_ || l2_found != l2_copied_count_)) {
+    return kCheckEio;  // the image changed under the check
+  }
+  return 0;
+}
+
+// The OFLAG_COPIED repair, planned against the repaired refcounts and the refcount plan: counted,
+// collected, validated. A repair the planner cannot do in place is refused.
+int Checker::plan_copied_repair_now() {
+  uint64_t mismatches = 0;
+  if (int e = check_oflag_copied(CopiedPass::count, mismatches)) return e;
+  if (mismatches == 0) return 0;
+  uint64_t l1_bytes = uint64_t{h_.l1_size} * 8;
+  auto l1_memory = scratch_.allocate(static_cast<size_t>(l1_copied_count_ * sizeof(L1CopiedFix)));
+  auto l2_memory = scratch_.allocate(static_cast<size_t>(l2_copied_count_ * sizeof(L2CopiedFix)));
+  auto l1_table = scratch_.allocate(static_cast<size_t>(l1_bytes));
+  if (l1_memory.is_error() || l2_memory.is_error() || l1_table.is_error()) {
+    res_.check_errors++;
+    return kCheckEnomem;
+  }
+  l1_copied_ = reinterpret_cast<L1CopiedFix*>(l1_memory.value());
+  l2_copied_ = reinterpret_cast<L2CopiedFix*>(l2_memory.value());
+  if (int e = check_oflag_copied(CopiedPass::collect, mismatches)) return e;
+  auto read = read_zero_padded(image_, h_.l1_table_offset, l1_table.value(), static_cast<size_t>(l1_bytes));
+  if (read.is_error()) return kCheckEio;
+  ProtectedRange ranges[3];
+  size_t range_count = 0;
+  ranges[range_count++] = ProtectedRange{0, cluster_size_};
+  ranges[range_count++] = ProtectedRange{h_.refcount_table_offset, stored_.table_entries() * 8};
+  if (h_.nb_snapshots != 0)
+    ranges[range_count++] = ProtectedRange{h_.snapshots_offset, input_.snapshot_table.size};
+  CopiedLayout layout;
+  layout.cluster_bits = h_.cluster_bits;
+  layout.extended_l2 = h_.extended_l2();
+  layout.file_size = file_length_;
+  layout.l1_table_offset = h_.l1_table_offset;
+  layout.l1_table = ByteSpan(l1_table.value(), static_cast<size_t>(l1_bytes));
+  layout.protected_ranges = ranges;
+  layout.protected_count = range_count;
+  layout.refcount_plan = &repair_->plan;
+  auto plan =
+      plan_copied_repair(layout, l1_copied_, l1_copied_count_, l2_copied_, l2_copied_count_, scratch_);
+  if (plan.is_error()) return refuse(plan.error().message);
+  repair_->copied = plan.value();
   return 0;
 }
 
@@ -748,7 +839,7 @@ int Checker::run() {
     if (int e = repair_refcounts(pre_compare, highest_cluster)) return e;
   }
   uint64_t mismatches = 0;
-  if (int e = check_oflag_copied(false, mismatches)) return e;
+  if (int e = check_oflag_copied(CopiedPass::report, mismatches)) return e;
   res_.image_end_offset = (highest_cluster + 1) * cluster_size_;
   return 0;
 }
@@ -807,12 +898,6 @@ int Checker::repair_refcounts(const CheckCounts& pre_compare, uint64_t& highest_
     return kCheckEnomem;
   }
   fixes_applied_ = fix_count_ != 0;
-  if ((fix_ & kFixErrors) != 0) {
-    // qemu would rewrite L1/L2 entries whose OFLAG_COPIED disagrees with the repaired refcounts.
-    uint64_t mismatches = 0;
-    if (int e = check_oflag_copied(true, mismatches)) return e;
-    if (mismatches != 0) return refuse("repairing OFLAG_COPIED flags is not supported by instar yet");
-  }
   if (fix_count_ != 0) {
     protect(0, cluster_size_);
     protect(h_.refcount_table_offset, stored_.table_entries() * 8);
@@ -828,6 +913,14 @@ int Checker::repair_refcounts(const CheckCounts& pre_compare, uint64_t& highest_
     auto plan = plan_refcount_repair(layout, fixes_, fix_count_, scratch_);
     if (plan.is_error()) return refuse(plan.error().message);
     repair_->plan = plan.value();
+  }
+  // qemu rewrites the L1 and L2 entries whose OFLAG_COPIED disagrees with the repaired refcounts: always
+  // with -r all; with -r leaks only when its repair leaves nothing else wrong (the refcounts are then
+  // right). After the second pass the leaks are all fixed, and the errors and corruptions it leaves are
+  // those of the first pass.
+  repair_copied_ = (fix_ & kFixErrors) != 0 || (res_.check_errors == 0 && res_.corruptions == 0);
+  if (repair_copied_) {
+    if (int e = plan_copied_repair_now()) return e;
   }
   if (second_pass) {
     // qemu compares again, fixing as it goes, whenever the first pass found anything. That pass reads

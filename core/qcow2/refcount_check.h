@@ -11,6 +11,7 @@
 #include "core/base/result.h"
 #include "core/io/block_device.h"
 #include "core/qcow2/header.h"
+#include "core/qcow2/refcount_copied_plan.h"
 #include "core/qcow2/refcount_repair_plan.h"
 
 namespace instar::qcow2 {
@@ -63,6 +64,10 @@ struct CheckInput {
 struct RepairResult {
   const char* refused = nullptr;  // a repair qemu would do that instar does not (nothing is planned)
   RepairPlan plan;
+  CopiedPlan copied;  // the OFLAG_COPIED repair, issued after `plan` (they touch different bytes)
+  // qemu marked the image corrupt (a fatal corruption event on the image -r opened read-write): the
+  // header's corrupt bit is set whatever the check's outcome.
+  bool mark_corrupt = false;
 };
 
 // check_refcounts() returns this when `RepairResult::refused` is set.

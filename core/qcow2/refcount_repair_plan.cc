@@ -12,16 +12,10 @@ namespace {
 constexpr uint64_t kTableOffsetMask = 0xfffffffffffffe00ull;
 constexpr uint64_t kTableReservedMask = 0x1ffull;
 
-bool overlaps(uint64_t a, uint64_t a_length, uint64_t b, uint64_t b_length) {
-  if (a_length == 0 || b_length == 0) return false;
-  // a < b + b_length && b < a + a_length, without overflow.
-  return (a < b || a - b < b_length) && (b < a || b - a < a_length);
-}
-
 bool touches_protected(const RepairLayout& layout, uint64_t offset, uint64_t length) {
   for (size_t i = 0; i < layout.protected_count; i++) {
     const ProtectedRange& r = layout.protected_ranges[i];
-    if (overlaps(offset, length, r.offset, r.length)) return true;
+    if (ranges_overlap(offset, length, r.offset, r.length)) return true;
   }
   return false;
 }
@@ -44,9 +38,12 @@ Result<RepairPlan> plan_refcount_repair(const RepairLayout& layout, const Refcou
   INSTAR_TRY_ASSIGN(write_memory, scratch.allocate(static_cast<size_t>(write_bytes)));
   INSTAR_TRY_ASSIGN(discard_bytes, checked_mul(fix_count, sizeof(RepairDiscard)));
   INSTAR_TRY_ASSIGN(discard_memory, scratch.allocate(static_cast<size_t>(discard_bytes)));
+  INSTAR_TRY_ASSIGN(span_bytes, checked_mul(fix_count, sizeof(RepairSpan)));
+  INSTAR_TRY_ASSIGN(span_memory, scratch.allocate(static_cast<size_t>(span_bytes)));
   auto* writes = reinterpret_cast<RefcountWrite*>(write_memory);
   auto* discards = reinterpret_cast<RepairDiscard*>(discard_memory);
-  size_t write_count = 0, discard_count = 0;
+  auto* spans = reinterpret_cast<RepairSpan*>(span_memory);
+  size_t write_count = 0, discard_count = 0, span_count = 0;
 
   for (size_t i = 0; i < fix_count; i++) {
     const RefcountFix& fix = fixes[i];
@@ -109,8 +106,35 @@ Result<RepairPlan> plan_refcount_repair(const RepairLayout& layout, const Refcou
     if (low < discard_count && discards[low].offset == writes[w].block_offset)
       return make_error(Errc::invalid, "a cluster to free is a refcount block");
   }
+  // Consecutive writes into one block make one span (clusters rise, so their entries do within a block).
+  for (size_t w = 0; w < write_count; w++) {
+    const RefcountWrite& write = writes[w];
+    if (span_count > 0) {
+      RepairSpan& last = spans[span_count - 1];
+      const RefcountWrite& previous = writes[w - 1];
+      if (previous.block_offset == write.block_offset && write.offset >= last.offset) {
+        uint64_t end = write.offset + write.length;  // inside the block: no overflow
+        if (end > last.offset + last.length) last.length = end - last.offset;
+        last.write_count++;
+        continue;
+      }
+    }
+    spans[span_count++] = RepairSpan{write.offset, write.length, w, 1};
+  }
+  // Adjacent freed clusters make one discard.
+  size_t merged = 0;
+  for (size_t d = 0; d < discard_count; d++) {
+    if (merged > 0 && discards[merged - 1].offset + discards[merged - 1].length == discards[d].offset) {
+      discards[merged - 1].length += discards[d].length;
+      continue;
+    }
+    discards[merged++] = discards[d];
+  }
+  discard_count = merged;
   plan.writes = writes;
   plan.write_count = write_count;
+  plan.spans = spans;
+  plan.span_count = span_count;
   plan.discards = discards;
   plan.discard_count = discard_count;
   return plan;
@@ -124,6 +148,28 @@ void apply_refcount_write(const RefcountWrite& write, uint8_t* bytes) {
   }
   for (size_t i = 0; i < write.length; i++)
     bytes[i] = static_cast<uint8_t>(write.value >> (8 * (write.length - 1 - i)));
+}
+
+SpanChange apply_repair_span(const RepairPlan& plan, const RepairSpan& span, uint8_t* bytes) {
+  SpanChange change;
+  for (size_t i = 0; i < span.write_count; i++) {
+    const RefcountWrite& w = plan.writes[span.first_write + i];
+    uint64_t at = w.offset - span.offset;
+    uint8_t before[8];
+    for (size_t b = 0; b < w.length; b++) before[b] = bytes[at + b];
+    apply_refcount_write(w, bytes + at);
+    for (size_t b = 0; b < w.length; b++) {
+      if (bytes[at + b] == before[b]) continue;
+      if (change.end == change.begin) {
+        change.begin = at + b;
+        change.end = at + b + 1;
+      } else {
+        if (at + b < change.begin) change.begin = at + b;
+        if (at + b + 1 > change.end) change.end = at + b + 1;
+      }
+    }
+  }
+  return change;
 }
 
 }  // namespace instar::qcow2

@@ -24,6 +24,12 @@ struct ProtectedRange {
   uint64_t length = 0;
 };
 
+// Whether [a, a + a_length) and [b, b + b_length) share a byte (no overflow).
+inline bool ranges_overlap(uint64_t a, uint64_t a_length, uint64_t b, uint64_t b_length) {
+  if (a_length == 0 || b_length == 0) return false;
+  return (a < b || a - b < b_length) && (b < a || b - a < a_length);
+}
+
 // What the planner knows about the image.
 struct RepairLayout {
   uint32_t cluster_bits = 16;   // 9..21
@@ -46,15 +52,30 @@ struct RefcountWrite {
   uint8_t bits = 0;
 };
 
-// A cluster whose refcount drops to 0: qemu discards it (the file gets a hole).
+// Clusters whose refcount drops to 0: qemu discards them (the file gets a
+// hole). Adjacent freed clusters make one range.
 struct RepairDiscard {
   uint64_t offset = 0;
   uint64_t length = 0;
 };
 
+// The bytes of one refcount block that a run of consecutive writes
+// (writes[first_write .. first_write + write_count)) changes: read once,
+// changed in memory, written back once, so a repair costs two I/Os a block
+// rather than two an entry. The range runs from the first write's first byte
+// to the last write's last byte, inside the block.
+struct RepairSpan {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  size_t first_write = 0;
+  size_t write_count = 0;
+};
+
 struct RepairPlan {
   const RefcountWrite* writes = nullptr;
   size_t write_count = 0;
+  const RepairSpan* spans = nullptr;
+  size_t span_count = 0;
   const RepairDiscard* discards = nullptr;
   size_t discard_count = 0;
 };
@@ -69,5 +90,16 @@ Result<RepairPlan> plan_refcount_repair(const RepairLayout& layout, const Refcou
 
 // Sets the bits a write describes in `bytes` (its `length` bytes as read).
 void apply_refcount_write(const RefcountWrite& write, uint8_t* bytes);
+
+// Which of a span's bytes its writes changed: [begin, end) from the span's
+// start, from the first changed byte to the last (empty when none changed).
+struct SpanChange {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+};
+
+// Applies the writes of `span` to `bytes` (the span's `length` bytes as read)
+// and says which bytes changed: only those need writing back.
+SpanChange apply_repair_span(const RepairPlan& plan, const RepairSpan& span, uint8_t* bytes);
 
 }  // namespace instar::qcow2

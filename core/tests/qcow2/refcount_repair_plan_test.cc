@@ -87,11 +87,55 @@ TEST(RefcountRepairPlan, RefusesWhatCannotBeDoneInPlace) {
   EXPECT_TRUE(Fixture().plan({{8, 0}}).is_error());  // frees a cluster past the end of the file
 }
 
+TEST(RefcountRepairPlan, OneSpanPerBlockAndOneDiscardPerRunOfFreedClusters) {
+  Fixture f(0x20000, 4, 0x100000);
+  auto plan = f.plan({{5, 1}, {7, 0}, {8, 0}, {9, 0}, {12, 0}});
+  ASSERT_TRUE(plan.is_ok()) << plan.error().message;
+  const RepairPlan& p = plan.value();
+  ASSERT_EQ(p.span_count, 1u);
+  EXPECT_EQ(p.spans[0].offset, 0x2000au);  // cluster 5's entry ...
+  EXPECT_EQ(p.spans[0].length, 0x10u);     // ... to the end of cluster 12's
+  EXPECT_EQ(p.spans[0].first_write, 0u);
+  EXPECT_EQ(p.spans[0].write_count, 5u);
+  ASSERT_EQ(p.discard_count, 2u);
+  EXPECT_EQ(p.discards[0].offset, 0x70000u);
+  EXPECT_EQ(p.discards[0].length, 0x30000u);
+  EXPECT_EQ(p.discards[1].offset, 0xc0000u);
+  EXPECT_EQ(p.discards[1].length, 0x10000u);
+  // As read: cluster 5 has refcount 3, 7 has 1, 8 already 0 (not a real fix, but it shows that an
+  // unchanged entry is not written), 9 has 1, 12 has 1.
+  uint8_t bytes[16] = {0, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1};
+  SpanChange change = apply_repair_span(p, p.spans[0], bytes);
+  EXPECT_EQ(change.begin, 1u);
+  EXPECT_EQ(change.end, 16u);
+  const uint8_t expected[16] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  for (int i = 0; i < 16; i++) EXPECT_EQ(bytes[i], expected[i]) << i;
+  uint8_t unchanged[16] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  change = apply_repair_span(p, p.spans[0], unchanged);
+  EXPECT_EQ(change.begin, change.end);
+}
+
+TEST(RefcountRepairPlan, SubByteEntriesSharingAByteMakeOneSpan) {
+  Fixture f(0x20000, 0);  // 1-bit refcounts: eight to a byte
+  auto plan = f.plan({{4, 1}, {5, 0}, {6, 1}});
+  ASSERT_TRUE(plan.is_ok()) << plan.error().message;
+  const RepairPlan& p = plan.value();
+  ASSERT_EQ(p.span_count, 1u);
+  EXPECT_EQ(p.spans[0].offset, 0x20000u);
+  EXPECT_EQ(p.spans[0].length, 1u);
+  uint8_t byte = 0x2f;  // bits 0-3 and 5 set
+  SpanChange change = apply_repair_span(p, p.spans[0], &byte);
+  EXPECT_EQ(byte, 0x5f);  // bit 5 cleared, 4 and 6 set
+  EXPECT_EQ(change.begin, 0u);
+  EXPECT_EQ(change.end, 1u);
+}
+
 TEST(RefcountRepairPlan, NothingToFixPlansNothing) {
   auto plan = Fixture().plan({});
   ASSERT_TRUE(plan.is_ok());
   EXPECT_EQ(plan.value().write_count, 0u);
   EXPECT_EQ(plan.value().discard_count, 0u);
+  EXPECT_EQ(plan.value().span_count, 0u);
 }
 
 }  // namespace
