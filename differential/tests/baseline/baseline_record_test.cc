@@ -21,7 +21,9 @@ BaselineRecord sample(size_t operations) {
     r.operations.push_back(RecordedOperation{{"qemu-img", "info", "img.raw"},
                                              static_cast<int>(i),
                                              "out " + std::to_string(i),
-                                             std::string(20000, 'e')});
+                                             std::string(20000, 'e'),
+                                             {},
+                                             std::nullopt});
   return r;
 }
 
