@@ -24,7 +24,7 @@ Json steps_to_json(const std::vector<SetupStep>& setup, const std::vector<SetupS
   c.name = "record";
   c.setup = setup;
   c.fixture = fixture;
-  c.operations.push_back(Operation{{"info"}, false, {}});
+  c.operations.push_back(Operation{{"info"}, false, {}, {}});
   c.compare = {Field::exit_status};
   return Json::parse(serialise_case(c));
 }
@@ -33,6 +33,15 @@ std::string output_name(const std::string& case_name, const char* stream, size_t
                         size_t size) {
   std::string name = case_name + "." + stream;
   if (count > 1) name += "." + std::to_string(index + 1);
+  if (size > kCompressAbove) name += ".zst";
+  return name;
+}
+
+// <case>.inspect.<operation>.<inspection>.<stream>[.zst], both numbers 1-based.
+std::string inspection_output_name(const std::string& case_name, size_t operation, size_t inspection,
+                                   const char* stream, size_t size) {
+  std::string name = case_name + ".inspect." + std::to_string(operation + 1) + "." +
+                     std::to_string(inspection + 1) + "." + stream;
   if (size > kCompressAbove) name += ".zst";
   return name;
 }
@@ -95,7 +104,7 @@ std::string steps_json(const std::vector<SetupStep>& steps) {
 
 std::string record_case_of(const std::filesystem::path& file) {
   static const std::regex pattern(
-      R"(^(.+)\.(meta\.json|fixture\.json\.zst|(stdout|stderr)(\.[0-9]+)?(\.zst)?)$)");
+      R"(^(.+?)\.(meta\.json|fixture\.json\.zst|(stdout|stderr)(\.[0-9]+)?(\.zst)?|inspect\.[0-9]+\.[0-9]+\.(stdout|stderr)(\.zst)?)$)");
   std::smatch m;
   std::string name = file.filename().string();
   return std::regex_match(name, m, pattern) ? m[1].str() : "";
@@ -145,9 +154,14 @@ void save_record(const BaselineRecord& record, const std::filesystem::path& dir)
               {"stderr", err}};
     if (!op.inspections.empty()) {
       Json inspections = Json::array();
-      for (const RecordedInspection& in : op.inspections)
-        inspections.push_back(
-            Json{{"args", in.args}, {"exit", in.exit_code}, {"stdout", in.out}, {"stderr", in.err}});
+      for (size_t k = 0; k < op.inspections.size(); k++) {
+        const RecordedInspection& in = op.inspections[k];
+        std::string in_out = inspection_output_name(record.case_name, i, k, "stdout", in.out.size());
+        std::string in_err = inspection_output_name(record.case_name, i, k, "stderr", in.err.size());
+        write_baseline_file(dir / in_out, in.out);
+        write_baseline_file(dir / in_err, in.err);
+        inspections.push_back(Json{{"args", in.args}, {"exit", in.exit_code}, {"stdout", in_out}, {"stderr", in_err}});
+      }
       j["inspections"] = inspections;
     }
     if (op.files) j["files"] = files_to_json(*op.files);
@@ -187,8 +201,9 @@ BaselineRecord load_record(const std::filesystem::path& meta_file) {
       if (op.contains("inspections"))
         for (const Json& in : op.at("inspections"))
           o.inspections.push_back(RecordedInspection{in.at("args").get<std::vector<std::string>>(),
-                                                     in.at("exit").get<int>(), in.at("stdout").get<std::string>(),
-                                                     in.at("stderr").get<std::string>()});
+                                                     in.at("exit").get<int>(),
+                                                     read_baseline_file(dir / in.at("stdout").get<std::string>()),
+                                                     read_baseline_file(dir / in.at("stderr").get<std::string>())});
       if (op.contains("files")) o.files = files_from_json(op.at("files"));
       r.operations.push_back(std::move(o));
     }

@@ -115,7 +115,7 @@ CaseReport replay_baseline(const Case& c, const BaselineRecord& record, const st
       files.push_back("the subject ran " + std::to_string(r.subject.inspections.size()) + " of the " +
                       std::to_string(e.inspections.size()) + " recorded inspections");
     std::string files_text;
-    for (const std::string& f : files) files_text += "    " + f + "\n";
+    for (const std::string& f : files) files_text += f + (f.ends_with("\n") ? "" : "\n");
     OperationReport o;
     o.number = i + 1;
     o.args = op.args;

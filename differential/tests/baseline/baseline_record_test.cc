@@ -58,6 +58,8 @@ TEST(BaselineRecord, NamesItsFiles) {
   EXPECT_EQ(record_case_of("a-b.stdout.12.zst"), "a-b");
   EXPECT_EQ(record_case_of("x.meta.json"), "x");
   EXPECT_EQ(record_case_of("x.stderr"), "x");
+  EXPECT_EQ(record_case_of("x.inspect.2.1.stdout"), "x");
+  EXPECT_EQ(record_case_of("x.inspect.1.3.stderr.zst"), "x");
   EXPECT_EQ(record_case_of("version-map.json"), "");
 }
 

@@ -142,6 +142,8 @@ TEST_F(BaselineReplayTest, TheRecordSurvivesItsFiles) {
   EXPECT_EQ(back.operations[0].files, r.operations[0].files);
   ASSERT_EQ(back.operations[0].inspections.size(), 1u);
   EXPECT_EQ(back.operations[0].inspections[0].out, r.operations[0].inspections[0].out);
+  EXPECT_TRUE(std::filesystem::exists(out.path() / "copy.inspect.1.1.stdout"));
+  EXPECT_EQ(record_files(out.path(), "copy").size(), 5u);  // meta, stdout, stderr, inspection stdout and stderr
   replay(c, back, script("same", subject_body(false)), Verdict::pass);
 }
 
