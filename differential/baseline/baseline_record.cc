@@ -152,7 +152,7 @@ void save_record(const BaselineRecord& record, const std::filesystem::path& dir)
               {"exit", op.exit_code},
               {"stdout", out},
               {"stderr", err}};
-    if (!op.inspections.empty()) {
+    if (op.inspections_recorded) {
       Json inspections = Json::array();
       for (size_t k = 0; k < op.inspections.size(); k++) {
         const RecordedInspection& in = op.inspections[k];
@@ -198,7 +198,8 @@ BaselineRecord load_record(const std::filesystem::path& meta_file) {
       o.exit_code = op.at("exit").get<int>();
       o.out = read_baseline_file(dir / op.at("stdout").get<std::string>());
       o.err = read_baseline_file(dir / op.at("stderr").get<std::string>());
-      if (op.contains("inspections"))
+      o.inspections_recorded = op.contains("inspections");
+      if (o.inspections_recorded)
         for (const Json& in : op.at("inspections"))
           o.inspections.push_back(RecordedInspection{in.at("args").get<std::vector<std::string>>(),
                                                      in.at("exit").get<int>(),

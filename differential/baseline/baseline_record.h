@@ -25,6 +25,8 @@ struct RecordedOperation {
   std::string out;  // with the private directory as the placeholder
   std::string err;
   std::vector<RecordedInspection> inspections;  // one per `inspect` command of the case's operation
+  // False in records made before inspections were recorded: their inspections are unknown, not absent.
+  bool inspections_recorded = false;
   // What the reference left in the files it created, changed or removed; recorded when the case compares
   // `files` (nullopt in records made before files were recorded).
   std::optional<std::vector<WrittenFile>> files;

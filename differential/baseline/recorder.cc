@@ -80,6 +80,7 @@ BaselineRecord record_case(const Case& c, const ProfileTools& tools, const std::
       op.inspections.push_back(RecordedInspection{in.args, in.process.code, to_placeholder(in.process.out, work),
                                                   to_placeholder(in.process.err, work)});
     }
+    op.inspections_recorded = true;
     if (compares_files) op.files = written[i];
     record.operations.push_back(std::move(op));
   }

@@ -23,6 +23,7 @@ BaselineRecord sample(size_t operations) {
                                              "out " + std::to_string(i),
                                              std::string(20000, 'e'),
                                              {},
+                                             false,
                                              std::nullopt});
   return r;
 }

@@ -118,6 +118,17 @@ TEST_F(BaselineReplayTest, ChangedInspectionsMakeTheRecordStale) {
   EXPECT_NE(text.find("baseline is stale (operation 1's inspections changed)"), std::string::npos) << text;
 }
 
+TEST_F(BaselineReplayTest, ARecordFromBeforeInspectionsWereRecordedIsNotStale) {
+  Case c = parse_case(kCase);
+  BaselineRecord r = record(c);
+  r.operations[0].inspections.clear();
+  r.operations[0].inspections_recorded = false;
+  replay(c, r, script("same", subject_body(false)), Verdict::pass);
+  r.operations[0].inspections_recorded = true;  // recorded, and none: the case's inspection is new
+  std::string text = replay(c, r, script("same", subject_body(false)), Verdict::fail);
+  EXPECT_NE(text.find("baseline is stale (operation 1's inspections changed)"), std::string::npos) << text;
+}
+
 TEST_F(BaselineReplayTest, AWritingOperationNamingAPathOutsideIsRefusedUnrun) {
   Case c = parse_case(kCase);
   BaselineRecord r = record(c);
