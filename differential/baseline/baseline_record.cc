@@ -160,7 +160,8 @@ void save_record(const BaselineRecord& record, const std::filesystem::path& dir)
         std::string in_err = inspection_output_name(record.case_name, i, k, "stderr", in.err.size());
         write_baseline_file(dir / in_out, in.out);
         write_baseline_file(dir / in_err, in.err);
-        inspections.push_back(Json{{"args", in.args}, {"exit", in.exit_code}, {"stdout", in_out}, {"stderr", in_err}});
+        inspections.push_back(
+            Json{{"args", in.args}, {"exit", in.exit_code}, {"stdout", in_out}, {"stderr", in_err}});
       }
       j["inspections"] = inspections;
     }
@@ -201,10 +202,10 @@ BaselineRecord load_record(const std::filesystem::path& meta_file) {
       o.inspections_recorded = op.contains("inspections");
       if (o.inspections_recorded)
         for (const Json& in : op.at("inspections"))
-          o.inspections.push_back(RecordedInspection{in.at("args").get<std::vector<std::string>>(),
-                                                     in.at("exit").get<int>(),
-                                                     read_baseline_file(dir / in.at("stdout").get<std::string>()),
-                                                     read_baseline_file(dir / in.at("stderr").get<std::string>())});
+          o.inspections.push_back(
+              RecordedInspection{in.at("args").get<std::vector<std::string>>(), in.at("exit").get<int>(),
+                                 read_baseline_file(dir / in.at("stdout").get<std::string>()),
+                                 read_baseline_file(dir / in.at("stderr").get<std::string>())});
       if (op.contains("files")) o.files = files_from_json(op.at("files"));
       r.operations.push_back(std::move(o));
     }

@@ -19,7 +19,8 @@ std::string stale_reason(const Case& c, const BaselineRecord& record) {
       return "operation " + std::to_string(i + 1) + "'s arguments changed";
     std::vector<std::vector<std::string>> inspected;
     for (const RecordedInspection& in : record.operations[i].inspections) inspected.push_back(in.args);
-    if (record.operations[i].inspections_recorded && inspected != c.operations[i].inspect) return "operation " + std::to_string(i + 1) + "'s inspections changed";
+    if (record.operations[i].inspections_recorded && inspected != c.operations[i].inspect)
+      return "operation " + std::to_string(i + 1) + "'s inspections changed";
   }
   if (steps_json(c.setup) != steps_json(record.setup)) return "the case's setup changed";
   return "";
@@ -130,8 +131,8 @@ CaseReport replay_baseline(const Case& c, const BaselineRecord& record, const st
                            j.signature + "):\n" + j.diff);
     }
     if (j.outcome != Outcome::inconclusive && c.divergence.empty() && !files.empty()) {
-      o.problems.push_back("files left differ from what qemu-img " + record.version + " left (recorded digest and " +
-                           "layout):\n" + files_text);
+      o.problems.push_back("files left differ from what qemu-img " + record.version +
+                           " left (recorded digest and " + "layout):\n" + files_text);
     } else if (!c.divergence.empty() && j.outcome == Outcome::match && files.empty()) {
       o.problems.push_back("known divergence '" + c.divergence + "' no longer differs from the qemu-img " +
                            record.version + " baseline; remove the case's \"divergence\" key");

@@ -77,7 +77,8 @@ BaselineRecord record_case(const Case& c, const ProfileTools& tools, const std::
       if (in.process.ending != ProcessResult::Ending::exited)
         throw std::runtime_error("inspection qemu-img " + shell_join(in.args) +
                                  " did not exit normally: " + describe_ending(in.process));
-      op.inspections.push_back(RecordedInspection{in.args, in.process.code, to_placeholder(in.process.out, work),
+      op.inspections.push_back(RecordedInspection{in.args, in.process.code,
+                                                  to_placeholder(in.process.out, work),
                                                   to_placeholder(in.process.err, work)});
     }
     op.inspections_recorded = true;

@@ -20,7 +20,8 @@ namespace {
 
 class Fd {
  public:
-  explicit Fd(const std::filesystem::path& file) : fd_(open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) {
+  explicit Fd(const std::filesystem::path& file)
+      : fd_(open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) {
     if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "opening " + file.string());
   }
   ~Fd() { close(fd_); }
@@ -105,7 +106,8 @@ bool same_layout(const std::vector<DataExtent>& a, const std::vector<DataExtent>
 }
 
 // The first non-zero byte the subject has in its data extents outside the reference's, or -1.
-int64_t first_stray_byte(int fd, const std::vector<DataExtent>& reference, const std::vector<DataExtent>& subject) {
+int64_t first_stray_byte(int fd, const std::vector<DataExtent>& reference,
+                         const std::vector<DataExtent>& subject) {
   for (const DataExtent& s : subject) {
     uint64_t at = s.offset, end = s.offset + s.length;
     while (at < end) {
@@ -147,7 +149,8 @@ void compare_file(const WrittenFile& r, const std::filesystem::path& file, std::
                   std::to_string(subject.size));
   if (!same_layout(r.data, subject.data) || subject.size != r.size)
     if (std::string a = layout_text(r.data, r.size), b = layout_text(subject.data, subject.size); a != b)
-      out.push_back(p + ": data/hole layout differs (SEEK_DATA/SEEK_HOLE, as qemu-img map -f raw sees it):\n" +
+      out.push_back(p +
+                    ": data/hole layout differs (SEEK_DATA/SEEK_HOLE, as qemu-img map -f raw sees it):\n" +
                     unified_line_diff(a, b, "reference layout", "subject layout"));
   bool aligned = same_layout(r.data, subject.data);
   size_t reported = 0;
@@ -163,7 +166,8 @@ void compare_file(const WrittenFile& r, const std::filesystem::path& file, std::
   if (reported > 4) out.push_back(p + ": and " + std::to_string(reported - 4) + " more data extents differ");
   if (!aligned)
     if (int64_t stray = first_stray_byte(fd.get(), r.data, subject.data); stray >= 0)
-      out.push_back(p + ": non-zero byte at offset " + std::to_string(stray) + ", where the reference left zeros");
+      out.push_back(p + ": non-zero byte at offset " + std::to_string(stray) +
+                    ", where the reference left zeros");
 }
 
 }  // namespace
@@ -190,11 +194,13 @@ std::vector<WrittenFile> capture_written_files(const std::filesystem::path& work
       f.size = l.size;
       f.data = std::move(l.data);
     } else {
-      throw std::runtime_error(c.path + ": the operation left a symlink or special file, which a record cannot hold");
+      throw std::runtime_error(c.path +
+                               ": the operation left a symlink or special file, which a record cannot hold");
     }
     out.push_back(std::move(f));
   }
-  std::sort(out.begin(), out.end(), [](const WrittenFile& a, const WrittenFile& b) { return a.path < b.path; });
+  std::sort(out.begin(), out.end(),
+            [](const WrittenFile& a, const WrittenFile& b) { return a.path < b.path; });
   return out;
 }
 

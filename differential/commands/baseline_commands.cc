@@ -121,7 +121,8 @@ std::string parse(const std::vector<std::string>& args, Options& o) {
 }
 
 int usage(const char* command, const std::string& message) {
-  std::fprintf(stderr, "instar-diff %s: %s\nTry 'instar-diff %s --help'.\n", command, message.c_str(), command);
+  std::fprintf(stderr, "instar-diff %s: %s\nTry 'instar-diff %s --help'.\n", command, message.c_str(),
+               command);
   return kExitUsage;
 }
 

@@ -16,8 +16,10 @@ namespace {
 std::string subject_body(bool fill, const char* byte = "a") {
   std::string write = fill ? "head -c 1048576 /dev/zero > \"$3\"; " : "rm -f \"$3\"; ";
   return "case \"$1\" in\n"
-         "  convert) " + write + "head -c 4096 /dev/zero | tr '\\0' '" + byte +
-         "' | dd of=\"$3\" bs=4096 seek=16 conv=notrunc status=none; truncate -s 1M \"$3\"; echo converted ;;\n"
+         "  convert) " +
+         write + "head -c 4096 /dev/zero | tr '\\0' '" + byte +
+         "' | dd of=\"$3\" bs=4096 seek=16 conv=notrunc status=none; truncate -s 1M \"$3\"; echo converted "
+         ";;\n"
          "  map) echo \"size $(stat -c %s \"$5\")\" ;;\n"
          "esac\n";
 }
@@ -105,8 +107,10 @@ TEST_F(BaselineReplayTest, AMismatchingRecordedInspectionFails) {
   BaselineRecord r = record(c);
   r.operations[0].inspections[0].out = "size 2097152\n";
   std::string text = replay(c, r, script("same", subject_body(false)), Verdict::fail);
-  EXPECT_NE(text.find("inspection #1 (qemu-img map --output=json -f raw out.raw) of the files left: stdout differs"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          "inspection #1 (qemu-img map --output=json -f raw out.raw) of the files left: stdout differs"),
+      std::string::npos)
       << text;
 }
 
@@ -154,7 +158,8 @@ TEST_F(BaselineReplayTest, TheRecordSurvivesItsFiles) {
   ASSERT_EQ(back.operations[0].inspections.size(), 1u);
   EXPECT_EQ(back.operations[0].inspections[0].out, r.operations[0].inspections[0].out);
   EXPECT_TRUE(std::filesystem::exists(out.path() / "copy.inspect.1.1.stdout"));
-  EXPECT_EQ(record_files(out.path(), "copy").size(), 5u);  // meta, stdout, stderr, inspection stdout and stderr
+  EXPECT_EQ(record_files(out.path(), "copy").size(),
+            5u);  // meta, stdout, stderr, inspection stdout and stderr
   replay(c, back, script("same", subject_body(false)), Verdict::pass);
 }
 
