@@ -132,7 +132,7 @@ CaseReport replay_baseline(const Case& c, const BaselineRecord& record, const st
     }
     if (j.outcome != Outcome::inconclusive && c.divergence.empty() && !files.empty()) {
       o.problems.push_back("files left differ from what qemu-img " + record.version +
-                           " left (recorded digest and " + "layout):\n" + files_text);
+                           " left (recorded digest and layout):\n" + files_text);
     } else if (!c.divergence.empty() && j.outcome == Outcome::match && files.empty()) {
       o.problems.push_back("known divergence '" + c.divergence + "' no longer differs from the qemu-img " +
                            record.version + " baseline; remove the case's \"divergence\" key");
