@@ -2,18 +2,34 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "differential/baseline/written_files.h"
 #include "differential/case/case.h"
 
 namespace instar::diff {
+
+// One of the operation's `inspect` commands as the reference qemu-img answered it on the files it left.
+struct RecordedInspection {
+  std::vector<std::string> args;  // without argv[0]
+  int exit_code = 0;
+  std::string out;  // with the private directory as the placeholder
+  std::string err;
+};
 
 struct RecordedOperation {
   std::vector<std::string> argv;  // exactly as run, argv[0] "qemu-img"
   int exit_code = 0;
   std::string out;  // with the private directory as the placeholder
   std::string err;
+  std::vector<RecordedInspection> inspections;  // one per `inspect` command of the case's operation
+  // False in records made before inspections were recorded: their inspections are unknown, not absent.
+  bool inspections_recorded = false;
+  // What the reference left in the files it created, changed or removed; recorded when the case compares
+  // `files` (nullopt in records made before files were recorded).
+  std::optional<std::vector<WrittenFile>> files;
 };
 
 struct BaselineRecord {

@@ -2,6 +2,7 @@
 #include "differential/baseline/baseline_replay.h"
 
 #include "differential/baseline/placeholder.h"
+#include "differential/baseline/written_files.h"
 #include "differential/compare/divergence.h"
 #include "differential/runner/compare.h"
 #include "differential/runner/replay.h"
@@ -16,8 +17,35 @@ std::string stale_reason(const Case& c, const BaselineRecord& record) {
     argv.insert(argv.end(), c.operations[i].args.begin(), c.operations[i].args.end());
     if (argv != record.operations[i].argv)
       return "operation " + std::to_string(i + 1) + "'s arguments changed";
+    std::vector<std::vector<std::string>> inspected;
+    for (const RecordedInspection& in : record.operations[i].inspections) inspected.push_back(in.args);
+    if (record.operations[i].inspections_recorded && inspected != c.operations[i].inspect)
+      return "operation " + std::to_string(i + 1) + "'s inspections changed";
   }
   if (steps_json(c.setup) != steps_json(record.setup)) return "the case's setup changed";
+  return "";
+}
+
+// Why an argument of a writing operation could name a file outside the work directory, or "". Every piece
+// between '=' and ',' counts (dd's of=, -o key=value lists), so an absolute or ".." path cannot slip through.
+std::string escaping_argument(const Case& c) {
+  for (size_t i = 0; i < c.operations.size(); i++) {
+    if (!c.operations[i].writes) continue;
+    for (const std::string& arg : c.operations[i].args) {
+      size_t start = 0;
+      while (start <= arg.size()) {
+        size_t end = arg.find_first_of("=,", start);
+        if (end == std::string::npos) end = arg.size();
+        std::string piece = arg.substr(start, end - start);
+        bool dotdot = piece == ".." || piece.starts_with("../") || piece.ends_with("/..") ||
+                      piece.find("/../") != std::string::npos;
+        if (piece.starts_with("/") || dotdot)
+          return "operation " + std::to_string(i + 1) + " writes and its argument '" + arg +
+                 "' names a path outside the work directory; a recorded replay only writes inside it";
+        start = end + 1;
+      }
+    }
+  }
   return "";
 }
 
@@ -33,6 +61,11 @@ CaseReport replay_baseline(const Case& c, const BaselineRecord& record, const st
     report.message = "baseline is stale (" + why + "); re-record with instar-diff record";
     return report;
   }
+  if (std::string why = escaping_argument(c); !why.empty()) {
+    report.verdict = Verdict::fail;
+    report.message = why;
+    return report;
+  }
   Case recorded = c;
   recorded.fixture = record.fixture;
   ReplayConfig config;
@@ -43,6 +76,14 @@ CaseReport replay_baseline(const Case& c, const BaselineRecord& record, const st
   config.use_fixture = true;
   std::string work;
   config.after_setup = [&](const std::filesystem::path& dir) { work = dir.string(); };
+  // No qemu-img: the subject runs the inspections (raw map and compare, parity-tested in their own families)
+  // and the files it wrote are checked against the reference's recorded digests and layout.
+  config.inspect_with_subject = true;
+  std::vector<std::vector<std::string>> file_problems(c.operations.size());
+  config.after_subject = [&](size_t i, const OperationRun& run, const std::filesystem::path& dir) {
+    if (const auto& files = record.operations[i].files)
+      file_problems[i] = compare_written_files(*files, dir, run.before, run.subject.files_after);
+  };
   CaseRun run = execute_case(recorded, config);
   if (!run.setup_error.empty()) {
     report.verdict = Verdict::fail;
@@ -51,7 +92,7 @@ CaseReport replay_baseline(const Case& c, const BaselineRecord& record, const st
   }
   std::vector<Field> fields;
   for (Field f : c.compare)
-    if (f != Field::files) fields.push_back(f);  // files are not recorded
+    if (f != Field::files) fields.push_back(f);  // the files are judged by their recorded digests instead
   for (size_t i = 0; i < run.operations.size(); i++) {
     const Operation& op = c.operations[i];
     const RecordedOperation& e = record.operations[i];
@@ -60,7 +101,22 @@ CaseReport replay_baseline(const Case& c, const BaselineRecord& record, const st
     r.reference.process.code = e.exit_code;
     r.reference.process.out = from_placeholder(e.out, work);
     r.reference.process.err = from_placeholder(e.err, work);
+    r.reference.inspections.clear();
+    for (const RecordedInspection& in : e.inspections) {
+      Inspection recorded_inspection{in.args, {}};
+      recorded_inspection.process.ending = ProcessResult::Ending::exited;
+      recorded_inspection.process.code = in.exit_code;
+      recorded_inspection.process.out = from_placeholder(in.out, work);
+      recorded_inspection.process.err = from_placeholder(in.err, work);
+      r.reference.inspections.push_back(std::move(recorded_inspection));
+    }
     Judgement j = judge(op, fields, r, Normaliser::standard());
+    std::vector<std::string> files = file_problems[i];
+    if (e.inspections_recorded && r.subject.inspections.size() != e.inspections.size())
+      files.push_back("the subject ran " + std::to_string(r.subject.inspections.size()) + " of the " +
+                      std::to_string(e.inspections.size()) + " recorded inspections");
+    std::string files_text;
+    for (const std::string& f : files) files_text += f + (f.ends_with("\n") ? "" : "\n");
     OperationReport o;
     o.number = i + 1;
     o.args = op.args;
@@ -73,7 +129,11 @@ CaseReport replay_baseline(const Case& c, const BaselineRecord& record, const st
     } else if (c.divergence.empty() && j.outcome == Outcome::diverges) {
       o.problems.push_back(std::string(kind) + "differs from the qemu-img " + record.version + " baseline (" +
                            j.signature + "):\n" + j.diff);
-    } else if (!c.divergence.empty() && j.outcome == Outcome::match) {
+    }
+    if (j.outcome != Outcome::inconclusive && c.divergence.empty() && !files.empty()) {
+      o.problems.push_back("files left differ from what qemu-img " + record.version +
+                           " left (recorded digest and layout):\n" + files_text);
+    } else if (!c.divergence.empty() && j.outcome == Outcome::match && files.empty()) {
       o.problems.push_back("known divergence '" + c.divergence + "' no longer differs from the qemu-img " +
                            record.version + " baseline; remove the case's \"divergence\" key");
     }

@@ -56,8 +56,15 @@ bool same_behaviour(const BaselineRecord& a, const BaselineRecord& b) {
   for (size_t i = 0; i < a.operations.size(); i++) {
     const RecordedOperation &x = a.operations[i], &y = b.operations[i];
     if (x.argv != y.argv || x.exit_code != y.exit_code || mask_dates(x.out) != mask_dates(y.out) ||
-        mask_dates(x.err) != mask_dates(y.err))
+        mask_dates(x.err) != mask_dates(y.err) || x.files != y.files ||
+        x.inspections_recorded != y.inspections_recorded || x.inspections.size() != y.inspections.size())
       return false;
+    for (size_t k = 0; k < x.inspections.size(); k++) {
+      const RecordedInspection &p = x.inspections[k], &q = y.inspections[k];
+      if (p.args != q.args || p.exit_code != q.exit_code || mask_dates(p.out) != mask_dates(q.out) ||
+          mask_dates(p.err) != mask_dates(q.err))
+        return false;
+    }
   }
   return true;
 }

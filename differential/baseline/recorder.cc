@@ -1,11 +1,13 @@
 // recorder.cc: run a case's setup and operations with one qemu-img version and record what it did.
 #include "differential/baseline/recorder.h"
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 
 #include "differential/baseline/placeholder.h"
 #include "differential/promote/fixture.h"
+#include "differential/runner/command_line.h"
 #include "differential/runner/process.h"
 #include "differential/runner/replay.h"
 
@@ -35,9 +37,23 @@ BaselineRecord record_case(const Case& c, const ProfileTools& tools, const std::
     work = dir.string();
     fixture = capture_fixture(dir);
   };
+  // What each operation left in the files it wrote, while they are there; a replay has no qemu-img to
+  // inspect them with, so it checks the subject's files against these.
+  bool compares_files = std::find(c.compare.begin(), c.compare.end(), Field::files) != c.compare.end();
+  std::vector<std::vector<WrittenFile>> written(c.operations.size());
+  std::string capture_error;
+  if (compares_files)
+    config.after_subject = [&](size_t i, const OperationRun& run, const std::filesystem::path& dir) {
+      try {
+        written[i] = capture_written_files(dir, run.before, run.subject.files_after);
+      } catch (const std::exception& e) {
+        if (capture_error.empty()) capture_error = "operation " + std::to_string(i + 1) + ": " + e.what();
+      }
+    };
   CaseRun run = execute_case(c, config);
   if (!run.setup_error.empty()) throw std::runtime_error(run.setup_error);
   if (!fixture) throw std::runtime_error("the images are too large to record as a fixture");
+  if (!capture_error.empty()) throw std::runtime_error(capture_error);
   BaselineRecord record;
   record.case_name = c.name;
   record.version = tools.profile;
@@ -54,6 +70,19 @@ BaselineRecord record_case(const Case& c, const ProfileTools& tools, const std::
     op.exit_code = r.code;
     op.out = to_placeholder(r.out, work);
     op.err = to_placeholder(r.err, work);
+    const std::vector<Inspection>& inspections = run.operations[i].subject.inspections;
+    if (inspections.size() != c.operations[i].inspect.size())
+      throw std::runtime_error("operation " + std::to_string(i + 1) + "'s inspections did not run");
+    for (const Inspection& in : inspections) {
+      if (in.process.ending != ProcessResult::Ending::exited)
+        throw std::runtime_error("inspection qemu-img " + shell_join(in.args) +
+                                 " did not exit normally: " + describe_ending(in.process));
+      op.inspections.push_back(RecordedInspection{in.args, in.process.code,
+                                                  to_placeholder(in.process.out, work),
+                                                  to_placeholder(in.process.err, work)});
+    }
+    op.inspections_recorded = true;
+    if (compares_files) op.files = written[i];
     record.operations.push_back(std::move(op));
   }
   return record;

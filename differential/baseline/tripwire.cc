@@ -48,6 +48,10 @@ void check_directory(const std::map<std::string, Case>& cases, const std::set<st
         std::vector<std::string> argv = {"qemu-img"};
         argv.insert(argv.end(), c.operations[i].args.begin(), c.operations[i].args.end());
         same_ops = argv == r.operations[i].argv;
+        std::vector<std::vector<std::string>> inspected;
+        for (const RecordedInspection& in : r.operations[i].inspections) inspected.push_back(in.args);
+        same_ops =
+            same_ops && (!r.operations[i].inspections_recorded || inspected == c.operations[i].inspect);
       }
       if (!same_ops || steps_json(r.setup) != steps_json(c.setup))
         problems.push_back(where + ": baseline " + name +

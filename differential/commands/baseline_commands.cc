@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "differential/baseline/baseline_replay.h"
@@ -23,12 +24,15 @@ const std::string_view kRecordHelp =
 
 For each case of corpora/cases/NAME (or the named ones) and each qemu-img
 version: run the setup once with DIR/qemu-img and DIR/qemu-io, capture the
-directory it left as a fixture, run every operation, and write
-corpora/baselines/NAME/VERSION/<case>.meta.json (exit status, command lines,
-tool version, setup, fixture) and <case>.stdout / .stderr (.N per operation
-when there are several; .zst when large). Paths of the private directory are
+directory it left as a fixture, run every operation and its inspections, and
+write corpora/baselines/NAME/VERSION/<case>.meta.json (exit status, command
+lines, tool version, setup, fixture, inspection answers, and for a case that
+compares files the size, data extents and SHA-256 of each file an operation
+wrote) and <case>.stdout / .stderr (.N per operation when there are several;
+.zst when large). Paths of the private directory are
 stored as @WORKDIR@. Then folds identical versions into profiles/ and writes
-profiles/version-map.json. A version whose tools are missing is skipped.
+profiles/version-map.json. A version whose tools are missing is skipped, and
+so is a case listed in NAME's not-recorded.txt ("case: why").
 
   --family NAME       case family (a directory of corpora/cases)
   --qemu VERSION=DIR  a qemu-img version to record (repeatable)
@@ -44,8 +48,10 @@ Replay cases against the subject alone, from a profile's recorded baseline: no
 qemu-img is run. The directory is rebuilt from the recorded fixture, each
 recorded command line runs with INSTAR_QEMU_VERSION set to what the profile
 renders as, and exit status, stdout and stderr are compared with the record
-(@WORKDIR@ substituted; allocation figures masked). A recorded non-zero exit
-is rejection parity; a case with "divergence" must still differ.
+(@WORKDIR@ substituted; allocation figures masked). The files each operation
+wrote must match the recorded sizes, layouts and digests, and its inspections,
+rerun with the subject, the recorded answers. A recorded non-zero exit is
+rejection parity; a case with "divergence" must still differ.
 
   --profile NAME      a profile of profiles/version-map.json (profile-7.2)
   --version X.Y       the profile recorded for that qemu-img version; one not
@@ -115,7 +121,8 @@ std::string parse(const std::vector<std::string>& args, Options& o) {
 }
 
 int usage(const char* command, const std::string& message) {
-  std::fprintf(stderr, "instar-diff %s: %s\nTry 'instar-diff %s --help'.\n", command, message.c_str());
+  std::fprintf(stderr, "instar-diff %s: %s\nTry 'instar-diff %s --help'.\n", command, message.c_str(),
+               command);
   return kExitUsage;
 }
 
@@ -133,6 +140,18 @@ std::vector<std::filesystem::path> case_files(const std::filesystem::path& dir,
   return files;
 }
 
+// The cases <baselines>/not-recorded.txt lists ("case: why" per line) with their reasons.
+std::map<std::string, std::string> not_recorded(const std::filesystem::path& baselines) {
+  std::map<std::string, std::string> reasons;
+  std::ifstream in(baselines / "not-recorded.txt");
+  for (std::string line; std::getline(in, line);) {
+    size_t colon = line.find(": ");
+    if (line.empty() || line[0] == '#' || colon == std::string::npos) continue;
+    reasons[line.substr(0, colon)] = line.substr(colon + 2);
+  }
+  return reasons;
+}
+
 void fill_defaults(Options& o) {
   if (o.cases.empty()) o.cases = (source_root() / "corpora" / "cases" / o.family).string();
   if (o.baselines.empty()) o.baselines = (source_root() / "corpora" / "baselines" / o.family).string();
@@ -148,6 +167,7 @@ int run_record(const std::vector<std::string>& args) {
     return usage("record", "--family and at least one --qemu are required");
   fill_defaults(o);
   int recorded = 0, failed = 0;
+  std::map<std::string, std::string> exempt = not_recorded(o.baselines);
   for (const auto& [version, dir] : o.qemu) {
     ProfileTools tools = profile_tools_in(version, dir);
     if (std::string why = check_profile_tools(tools, o.timeout); !why.empty()) {
@@ -159,6 +179,11 @@ int run_record(const std::vector<std::string>& args) {
       try {
         Case c = load_case(file);
         if (!c.applies_to(version)) continue;
+        if (auto it = exempt.find(c.name); it != exempt.end()) {
+          std::printf("NOT RECORDED %s [%s]: not-recorded.txt: %s\n", c.name.c_str(), version.c_str(),
+                      it->second.c_str());
+          continue;
+        }
         save_record(record_case(c, tools, tool_version, o.timeout),
                     std::filesystem::path(o.baselines) / version);
         std::printf("RECORDED %s [%s]\n", c.name.c_str(), version.c_str());
@@ -210,8 +235,17 @@ int run_replay_baseline(const std::vector<std::string>& args) {
     return usage("replay-baseline", "no profile " + name + " in version-map.json");
   std::string instar_profile = instar_profile_for(it->second);
   int passed = 0, failed = 0;
+  std::map<std::string, std::string> exempt = not_recorded(o.baselines);
   for (const auto& file : case_files(o.cases, o.positional)) {
     CaseReport report;
+    if (auto it = exempt.find(file.stem().string()); it != exempt.end()) {
+      report.case_name = it->first;
+      report.profile = name;
+      report.verdict = Verdict::skip;
+      report.message = "not recorded (not-recorded.txt: " + it->second + ")";
+      std::fputs(format_report(report).c_str(), stdout);
+      continue;
+    }
     try {
       Case c = load_case(file);
       BaselineRecord record = load_record(profiles / name / (c.name + ".meta.json"));

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <stdexcept>
 #include <system_error>
 
 #include "differential/runner/compare.h"
@@ -67,10 +68,10 @@ class WorkDirectory {
 // The operation's inspections, with the reference qemu-img, on the files a run left (after its digest).
 void inspect(const Operation& op, const ReplayConfig& config, const Layout& layout,
              const std::vector<std::pair<std::string, std::string>>& env, RunCapture& capture) {
-  if (config.tools.qemu_img.empty()) return;  // a recorded replay has no qemu-img to inspect with
+  const std::filesystem::path& tool = config.inspect_with_subject ? layout.subject : config.tools.qemu_img;
+  if (tool.empty()) return;  // a live replay without qemu-img has nothing to inspect with
   for (const auto& args : op.inspect)
-    capture.inspections.push_back(
-        {args, run_qemu_img(config.tools.qemu_img, args, env, layout, config.timeout)});
+    capture.inspections.push_back({args, run_qemu_img(tool, args, env, layout, config.timeout)});
 }
 
 OperationRun run_operation(const Operation& op, const ReplayConfig& config, const Layout& layout,
@@ -87,6 +88,13 @@ OperationRun run_operation(const Operation& op, const ReplayConfig& config, cons
   run.subject.files_after = digest_tree(layout.work);
   inspect(op, config, layout, env, run.subject);
   return run;
+}
+
+// Inspections may not change what they look at; a run whose inspections did would be judged on other files.
+void check_inspections_left_alone(const OperationRun& run, const Layout& layout) {
+  if (run.subject.inspections.empty()) return;
+  if (digest_tree(layout.work) != run.subject.files_after)
+    throw std::runtime_error("an inspection changed the files it inspected");
 }
 
 OperationReport judge_operation(const Case& c, size_t index, const ReplayConfig& config,
@@ -146,8 +154,13 @@ CaseRun execute_case(const Case& c, const ReplayConfig& config) {
     std::filesystem::rename(layout.work, layout.snapshot);
 
     WorkDirectory work(layout);
-    for (const Operation& op : c.operations)
+    for (const Operation& op : c.operations) {
       result.operations.push_back(run_operation(op, config, layout, env, work));
+      if (config.after_subject) {
+        check_inspections_left_alone(result.operations.back(), layout);
+        config.after_subject(result.operations.size() - 1, result.operations.back(), layout.work);
+      }
+    }
   } catch (const std::exception& e) {
     result.setup_error = std::string("runner error: ") + e.what();
   }

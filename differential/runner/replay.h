@@ -12,6 +12,8 @@
 
 namespace instar::diff {
 
+struct OperationRun;
+
 struct ReplayConfig {
   ProfileTools tools;                         // already checked with check_profile_tools
   std::filesystem::path subject;              // run through a symlink named qemu-img
@@ -23,6 +25,11 @@ struct ReplayConfig {
   bool use_fixture = false;                   // build the directory from the case's fixture, not its setup
   // Called with the directory as setup left it, before any operation (to record a fixture).
   std::function<void(const std::filesystem::path&)> after_setup;
+  // Inspections run with the subject itself (a recorded replay, which has no qemu-img), not tools.qemu_img.
+  bool inspect_with_subject = false;
+  // Called after each subject run and its inspections, while the files it left are still there.
+  std::function<void(size_t operation, const OperationRun& run, const std::filesystem::path& work)>
+      after_subject;
 };
 
 // Both sides' runs of one operation, unjudged.

@@ -21,7 +21,10 @@ BaselineRecord sample(size_t operations) {
     r.operations.push_back(RecordedOperation{{"qemu-img", "info", "img.raw"},
                                              static_cast<int>(i),
                                              "out " + std::to_string(i),
-                                             std::string(20000, 'e')});
+                                             std::string(20000, 'e'),
+                                             {},
+                                             false,
+                                             std::nullopt});
   return r;
 }
 
@@ -56,6 +59,8 @@ TEST(BaselineRecord, NamesItsFiles) {
   EXPECT_EQ(record_case_of("a-b.stdout.12.zst"), "a-b");
   EXPECT_EQ(record_case_of("x.meta.json"), "x");
   EXPECT_EQ(record_case_of("x.stderr"), "x");
+  EXPECT_EQ(record_case_of("x.inspect.2.1.stdout"), "x");
+  EXPECT_EQ(record_case_of("x.inspect.1.3.stderr.zst"), "x");
   EXPECT_EQ(record_case_of("version-map.json"), "");
 }
 

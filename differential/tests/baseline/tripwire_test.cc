@@ -25,7 +25,8 @@ void write_record(const std::filesystem::path& dir, const std::string& name, con
   r.case_name = name;
   r.version = version;
   r.tool_version = "qemu-img version " + version + ".0";
-  r.operations.push_back(RecordedOperation{{"qemu-img", "info", "x"}, 1, "", "no such file\n"});
+  r.operations.push_back(
+      RecordedOperation{{"qemu-img", "info", "x"}, 1, "", "no such file\n", {}, false, std::nullopt});
   save_record(r, dir / version);
 }
 
