@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  nlohmann-json3-dev libre2-dev libzstd-dev zlib1g-dev libseccomp-dev
+  nlohmann-json3-dev libre2-dev libzstd-dev zlib1g-dev libseccomp-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev lld-14 clang-format-14 afl++
   qemu-utils libaio1 liburing2 python3 zip unzip bc

@@ -1,93 +1,42 @@
-// sha256.cc: SHA-256 as specified in FIPS 180-4, section 6.2.
+// sha256.cc: a thin wrapper over libcrypto's EVP digest interface.
 #include "differential/common/sha256.h"
 
-#include <algorithm>
-#include <cstdio>
-#include <cstring>
+#include <openssl/evp.h>
+
+#include <stdexcept>
 
 namespace instar::diff {
-namespace {
 
-// The first 32 bits of the fractional parts of the cube roots of the first 64 primes (FIPS 180-4 4.2.2).
-constexpr uint32_t kRound[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+struct Sha256::Context {
+  EVP_MD_CTX* md = nullptr;
+};
 
-constexpr uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-}  // namespace
-
-Sha256::Sha256()
-    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {
+Sha256::Sha256() : context_(std::make_unique<Context>()) {
+  context_->md = EVP_MD_CTX_new();
+  if (context_->md == nullptr || EVP_DigestInit_ex(context_->md, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("libcrypto: cannot start a SHA-256 digest");
 }
 
-void Sha256::compress(const unsigned char* block) {
-  uint32_t w[64];
-  for (int t = 0; t < 16; t++)
-    w[t] = uint32_t{block[4 * t]} << 24 | uint32_t{block[4 * t + 1]} << 16 | uint32_t{block[4 * t + 2]} << 8 |
-           uint32_t{block[4 * t + 3]};
-  for (int t = 16; t < 64; t++) {
-    uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
-    uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
-    w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-  }
-  uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
-  uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
-  for (int t = 0; t < 64; t++) {
-    uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[t] + w[t];
-    uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    h = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  state_[0] += a;
-  state_[1] += b;
-  state_[2] += c;
-  state_[3] += d;
-  state_[4] += e;
-  state_[5] += f;
-  state_[6] += g;
-  state_[7] += h;
-}
+Sha256::~Sha256() { EVP_MD_CTX_free(context_->md); }
 
 void Sha256::update(const void* data, size_t size) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  length_ += size;
-  if (buffered_ > 0) {
-    size_t take = std::min(size, sizeof buffer_ - buffered_);
-    memcpy(buffer_ + buffered_, p, take);
-    buffered_ += take;
-    p += take;
-    size -= take;
-    if (buffered_ < sizeof buffer_) return;
-    compress(buffer_);
-    buffered_ = 0;
-  }
-  for (; size >= 64; p += 64, size -= 64) compress(p);
-  memcpy(buffer_, p, size);
-  buffered_ = size;
+  if (size != 0 && EVP_DigestUpdate(context_->md, data, size) != 1)
+    throw std::runtime_error("libcrypto: SHA-256 update failed");
 }
 
 std::string Sha256::hex_digest() {
-  uint64_t bits = length_ * 8;
-  unsigned char pad[72] = {0x80};
-  size_t pad_size = (buffered_ < 56 ? 56 : 120) - buffered_;
-  for (int i = 0; i < 8; i++) pad[pad_size + i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
-  update(pad, pad_size + 8);
-  char hex[65];
-  for (int i = 0; i < 8; i++) std::snprintf(hex + 8 * i, 9, "%08x", state_[i]);
-  return std::string(hex, 64);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(context_->md, digest, &length) != 1 || length != 32)
+    throw std::runtime_error("libcrypto: SHA-256 final failed");
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (unsigned int i = 0; i < length; i++) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
 }
 
 }  // namespace instar::diff

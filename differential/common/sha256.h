@@ -1,8 +1,9 @@
-// sha256.h: SHA-256 (FIPS 180-4), so recorded file digests can be checked with sha256sum.
+// sha256.h: SHA-256 digests of recorded files (so a record can be checked with sha256sum), computed by
+// OpenSSL's libcrypto (Debian's libssl-dev).
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
+#include <memory>
 #include <string>
 
 namespace instar::diff {
@@ -10,17 +11,16 @@ namespace instar::diff {
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void update(const void* data, size_t size);
   // The digest as 64 lowercase hex digits; the object must not be used afterwards.
   std::string hex_digest();
 
  private:
-  void compress(const unsigned char* block);
-
-  uint32_t state_[8];
-  unsigned char buffer_[64];
-  size_t buffered_ = 0;
-  uint64_t length_ = 0;  // bytes fed so far
+  struct Context;
+  std::unique_ptr<Context> context_;
 };
 
 }  // namespace instar::diff
