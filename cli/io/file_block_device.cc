@@ -14,17 +14,19 @@ FileBlockDevice::~FileBlockDevice() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool FileBlockDevice::settle() {
+bool FileBlockDevice::complete_lent() {
   if (!lent_) return true;
   lent_ = false;
   writer_->drain();
   return !writer_->take_failure();
 }
 
-Result<void> FileBlockDevice::flush() {
-  if (!settle()) return make_error(Errc::io, "Input/output error");
+Result<void> FileBlockDevice::settle() {
+  if (!complete_lent()) return make_error(Errc::io, "Input/output error");
   return ok();
 }
+
+Result<void> FileBlockDevice::flush() { return settle(); }
 
 Result<void> FileBlockDevice::write_behind(uint64_t offset, const void* buffer, size_t length) {
   if (writer_ == nullptr || !writable_ || offset > size_ || length > size_ - offset)

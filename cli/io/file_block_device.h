@@ -28,6 +28,7 @@ class FileBlockDevice final : public BlockDevice {
   // With a writer (lend_writes_to), within the device's size: queued for the writer thread; the
   // caller's buffer stays untouched until flush(). Otherwise a plain write.
   Result<void> write_behind(uint64_t offset, const void* buffer, size_t length) override;
+  Result<void> settle() override;
   Result<void> flush() override;
   Result<DeviceExtent> extent(uint64_t offset) override;
   Result<void> write_zeroes(uint64_t offset, uint64_t length, bool unmap) override;
@@ -47,7 +48,7 @@ class FileBlockDevice final : public BlockDevice {
   vmm::WriteBehind* writer_ = nullptr;
   bool lent_ = false;  // writes queued since the last flush()
   // Completes lent writes before anything else touches the file; false if one failed.
-  bool settle();
+  bool complete_lent();
 };
 
 }  // namespace instar::cli

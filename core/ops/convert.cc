@@ -182,7 +182,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   auto waits = [&](const Chunk& chunk) { return chunk.data || walk.min_sectors == 0 || !zero_init; };
   bool waited = false;
   // Two buffers: a chunk is read into one while the other's writes, lent to the output device, are still
-  // being written (BlockDevice::write_behind). Before a chunk lends its buffer the output is flushed,
+  // being written (BlockDevice::write_behind). Before a chunk lends its buffer the output is settled,
   // which completes the other buffer's writes: so a buffer is never read into while lent.
   INSTAR_TRY_ASSIGN(first, scratch.allocate(static_cast<size_t>(kBufferBytes)));
   INSTAR_TRY_ASSIGN(second, scratch.allocate(static_cast<size_t>(kBufferBytes)));
@@ -199,7 +199,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
     waited = waited || first_wait;
     if (!chunk.data && walk.min_sectors == 0) {
       // -S 0: a fully allocated target; zeroes are written, not left as holes (from a buffer no longer lent).
-      INSTAR_TRY(output.flush());
+      INSTAR_TRY(output.settle());
       INSTAR_TRY(write_zero_bytes(output, offset, n, buffers[turn]));
       offset += n;
       continue;
@@ -235,7 +235,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
     // The previous chunk's writes complete before this one lends its buffer (at most one buffer is lent).
     bool settled = false;
     auto lend = [&](uint64_t at, const uint8_t* p, uint64_t bytes) -> Result<void> {
-      if (!settled) INSTAR_TRY(output.flush());
+      if (!settled) INSTAR_TRY(output.settle());
       settled = true;
       return output.write_behind(at, p, static_cast<size_t>(bytes));
     };
