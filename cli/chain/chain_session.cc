@@ -77,6 +77,25 @@ std::string device_name(const ChainSession& session, uint64_t number) {
 
 namespace {
 
+// The created file opened afresh (as qemu-img does: it closes the file it created and opens the image),
+// through /proc/self/fd so that no path is looked up again. It matters on ext4: truncating a file to
+// nothing marks it for "allocate on close" (auto_da_alloc), and the close of the descriptor that was
+// truncated then starts writeback of everything written through it (111 ms at the end of a 512 MiB
+// convert, measured with strace -T). Closed here, with nothing but the first block written, that costs
+// nothing. Where /proc is missing, or it is not the same file, the first descriptor is kept.
+int reopen_after_create(int fd, const struct stat& created) {
+  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  int again = ::open(self.c_str(), O_RDWR | O_CLOEXEC);
+  if (again < 0) return fd;
+  struct stat st;
+  if (fstat(again, &st) != 0 || st.st_dev != created.st_dev || st.st_ino != created.st_ino) {
+    ::close(again);
+    return fd;
+  }
+  ::close(fd);
+  return again;
+}
+
 // qemu's file driver creating a raw image: the file truncated to nothing, then
 // to `size`, and its first block written so that its alignment can be probed.
 std::optional<OpenedImage> create_output(const OutputSpec& spec, uint64_t size, std::string& error) {
@@ -115,6 +134,7 @@ std::optional<OpenedImage> create_output(const OutputSpec& spec, uint64_t size, 
       ::close(fd);
       return std::nullopt;
     }
+    fd = reopen_after_create(fd, st);
   }
   OpenedImage image;
   image.length = static_cast<uint64_t>(st.st_size);
