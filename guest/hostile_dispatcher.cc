@@ -20,7 +20,6 @@ enum Scenario : uint8_t {
   kArenaExhausted = 10,
   kUnknownPort = 11,
   kHaltWithoutExit = 12,
-  kLendThenScribble = 13,  // device 1 writable: lends a write, changes the buffer, exits without settling
 };
 
 // Exit statuses the tests expect when the guest itself sees the error.
@@ -95,15 +94,6 @@ constexpr uint32_t kMissedError = 11;
     case kHaltWithoutExit:
       asm volatile("cli; hlt");
       break;
-    case kLendThenScribble: {
-      static uint8_t buffer[65536];
-      for (uint8_t& b : buffer) b = 0x77;
-      instar_hc_block_write arg{1, INSTAR_WRITE_BEHIND, 0, sizeof buffer, reinterpret_cast<uint64_t>(buffer), 0, 0};
-      hypercall(INSTAR_HC_BLOCK_WRITE, &arg);
-      // What the host writes is now either byte; it never reads outside the buffer or after the VM ends.
-      for (uint8_t& b : buffer) b = 0x66;
-      guest_exit(arg.status == INSTAR_HC_OK ? kSawError : kMissedError);
-    }
   }
   guest_exit(kMissedError);
 }

@@ -20,32 +20,19 @@ class HypercallBlockDevice final : public BlockDevice {
   uint64_t size() const override { return size_; }
   Result<void> read(uint64_t offset, void* buffer, size_t length) override;
   Result<void> write(uint64_t offset, const void* buffer, size_t length) override;
-  Result<void> write_behind(uint64_t offset, const void* buffer, size_t length) override;
   Result<DeviceExtent> extent(uint64_t offset) override;
   Result<void> write_zeroes(uint64_t offset, uint64_t length, bool unmap) override;
-  Result<void> settle() override;
   Result<void> flush() override;
   uint64_t allocated_size() const override { return allocated_; }
 
  private:
   Result<void> read_direct(uint64_t offset, void* buffer, size_t length);
-  Result<void> write_direct(uint64_t offset, const void* buffer, size_t length, uint32_t flags);
-  // Sends the gathered bytes as a lent write and switches to the other gather buffer.
-  Result<void> send_gathered();
-  // The current gather buffer, free to fill (null if the heap is exhausted: writes then go direct).
-  Result<uint8_t*> gather_buffer();
-  // Waits for every lent write (BLOCK_SETTLE) if any is out.
-  Result<void> settle_all();
+  Result<void> write_direct(uint64_t offset, const void* buffer, size_t length);
 
-  // Two gather buffers take turns: one collects adjacent small writes while the host writes the other.
   static constexpr size_t kGatherBytes = 1024 * 1024;
-  uint8_t* gather_[2] = {nullptr, nullptr};  // malloc'd on first use
-  bool gather_lent_[2] = {false, false};      // with the host until the next settle
-  unsigned current_ = 0;
+  uint8_t* gather_ = nullptr;       // malloc'd on first use; null if the heap is exhausted
   uint64_t gather_offset_ = 0;
-  size_t gather_length_ = 0;   // bytes in gather_[current_] not yet sent to the host
-  bool caller_lent_ = false;   // a write_behind() caller's buffer is with the host until settle()
-  bool lent_since_settle_ = false;
+  size_t gather_length_ = 0;        // bytes written to the device but not yet sent to the host
 
   uint32_t device_ = 0;
   uint64_t size_ = 0;

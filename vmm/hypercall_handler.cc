@@ -50,54 +50,28 @@ std::string exception_name(uint64_t vector) {
 }
 
 HypercallHandler::HypercallHandler(const GuestMemory& memory, std::vector<DeviceSlot> devices,
-                                   uint64_t max_record_bytes, bool confine_writer)
+                                   uint64_t max_record_bytes)
     : memory_(memory), devices_(std::move(devices)), max_record_(max_record_bytes) {
   // Reserved up front so that receiving the result allocates nothing under seccomp.
   result_.reserve(static_cast<size_t>(max_record_));
-  std::vector<int> writable;
-  for (const DeviceSlot& d : devices_)
-    if (d.writable) writable.push_back(d.fd);
-  // Read-only runs (info, map, check) start no thread.
-  if (!writable.empty()) {
-    writer_ = std::make_unique<WriteBehind>(std::move(writable), confine_writer);
-    if (!writer_->running()) writer_.reset();  // lent writes are then performed at once
-  }
-}
-
-bool HypercallHandler::drain_lent_writes() {
-  if (writer_ == nullptr) return lent_write_failed_;
-  writer_->drain();
-  if (writer_->take_failure()) lent_write_failed_ = true;
-  return lent_write_failed_;
 }
 
 HypercallOutcome HypercallHandler::handle(uint32_t call, uint64_t gpa) {
   switch (call) {
-    // These complete lent writes themselves when they touch a writable device (or do not touch one).
     case INSTAR_HC_BLOCK_READ:
       return block_io(gpa, false);
     case INSTAR_HC_BLOCK_WRITE:
       return block_io(gpa, true);
-    case INSTAR_HC_BLOCK_EXTENT:
-      return block_extent(gpa);
-    case INSTAR_HC_LOG:
-      return log(gpa);
-    case INSTAR_HC_BLOCK_SETTLE:
-      return settle(gpa);
-    default:
-      break;
-  }
-  // Everything else sees the devices as they are once every lent write is done. A guest that reports a
-  // result or exits while a lent write failed unreported ends the run: its result cannot be trusted.
-  if (drain_lent_writes() && (call == INSTAR_HC_RESULT || call == INSTAR_HC_EXIT))
-    return fail("guest ended its run while a write it lent to the host had failed unreported");
-  switch (call) {
     case INSTAR_HC_DEVICE_SIZE:
       return device_size(gpa);
+    case INSTAR_HC_BLOCK_EXTENT:
+      return block_extent(gpa);
     case INSTAR_HC_BLOCK_ZERO:
       return block_zero(gpa);
     case INSTAR_HC_RESULT:
       return result(gpa);
+    case INSTAR_HC_LOG:
+      return log(gpa);
     case INSTAR_HC_EXIT: {
       instar_hc_exit arg;
       if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
@@ -108,15 +82,6 @@ HypercallOutcome HypercallHandler::handle(uint32_t call, uint64_t gpa) {
     default:
       return fail("guest made an unknown hypercall " + std::to_string(call));
   }
-}
-
-HypercallOutcome HypercallHandler::settle(uint64_t gpa) {
-  instar_hc_block_settle arg;
-  if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
-  arg.status = drain_lent_writes() ? INSTAR_HC_EIO : INSTAR_HC_OK;
-  lent_write_failed_ = false;
-  store(memory_, gpa, arg);
-  return resume();
 }
 
 HypercallOutcome HypercallHandler::block_io(uint64_t gpa, bool write) {
@@ -138,14 +103,6 @@ HypercallOutcome HypercallHandler::block_io(uint64_t gpa, bool write) {
   auto buffer = memory_.checked(arg.buffer_gpa, arg.length);
   if (buffer.is_error()) return fail("guest passed an I/O buffer outside its memory");
   uint8_t* p = buffer.value();
-  // A lent write joins the queue (in order after earlier ones); anything else on a writable device
-  // waits for the queue, so it sees, and is ordered after, every lent write.
-  bool lent = write && (arg.reserved & INSTAR_WRITE_BEHIND) != 0;
-  if (lent && writer_ != nullptr) {
-    if (arg.length > 0) writer_->push(WriteBehind::Entry{dev.fd, p, arg.offset, arg.length});
-    return finish(INSTAR_HC_OK);
-  }
-  if (dev.writable) drain_lent_writes();
   uint64_t offset = arg.offset, left = arg.length;
   while (left > 0) {
     ssize_t n = write ? pwrite(dev.fd, p, left, static_cast<off_t>(offset))
@@ -179,7 +136,6 @@ HypercallOutcome HypercallHandler::block_extent(uint64_t gpa) {
   arg.status = INSTAR_HC_EINVAL;
   if (arg.device < devices_.size() && arg.offset < devices_[arg.device].size) {
     const DeviceSlot& dev = devices_[arg.device];
-    if (dev.writable) drain_lent_writes();
     DeviceExtentAnswer answer = query_extent(dev.fd, dev.size, arg.offset);
     arg.status = answer.ok ? INSTAR_HC_OK : INSTAR_HC_EIO;
     arg.data = answer.data ? 1 : 0;

@@ -4,12 +4,10 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "vmm/guest_memory.h"
-#include "vmm/write_behind.h"
 
 namespace instar::vmm {
 
@@ -30,17 +28,12 @@ inline constexpr uint64_t kMaxIoBytes = 64ull << 20;
 
 class HypercallHandler {
  public:
-  // `confine_writer`: the writer thread (started only when a device is writable) installs its own
-  // seccomp filter; the monitor asks for it, unit tests and fuzzing do not.
-  HypercallHandler(const GuestMemory& memory, std::vector<DeviceSlot> devices, uint64_t max_record_bytes,
-                   bool confine_writer = false);
+  HypercallHandler(const GuestMemory& memory, std::vector<DeviceSlot> devices, uint64_t max_record_bytes);
 
   // Handles call `call` whose argument struct is at guest-physical `argument_gpa`.
   HypercallOutcome handle(uint32_t call, uint64_t argument_gpa);
 
   bool has_result() const { return has_result_; }
-  // Whether lent writes go to the writer thread (a writable device, and the thread confined itself).
-  bool lends_writes() const { return writer_ != nullptr; }
   const std::vector<uint8_t>& result() const { return result_; }
   // Hands the result over without a copy: the vCPU thread must not allocate a large block under its
   // seccomp filter (glibc grows a thread's arena with mprotect).
@@ -54,17 +47,12 @@ class HypercallHandler {
   HypercallOutcome result(uint64_t gpa);
   HypercallOutcome log(uint64_t gpa);
   HypercallOutcome exception(uint64_t gpa);
-  HypercallOutcome settle(uint64_t gpa);
-  // Completes every lent write; true if one failed and the guest has not been told yet.
-  bool drain_lent_writes();
 
   const GuestMemory& memory_;
   std::vector<DeviceSlot> devices_;
   uint64_t max_record_;
   std::vector<uint8_t> result_;
   bool has_result_ = false;
-  std::unique_ptr<WriteBehind> writer_;  // null without writable devices
-  bool lent_write_failed_ = false;      // a lent write failed; the next settle reports it
 };
 
 // The data/hole extent of a host file at `offset` (< size), by SEEK_DATA and

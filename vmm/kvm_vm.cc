@@ -260,7 +260,7 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
   if (timer_settime(timer, 0, &its, nullptr) != 0) return failure("kvm: cannot arm the timer");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.timeout_ms);
 
-  HypercallHandler handler(memory, devices, config.max_record_bytes, config.seccomp);
+  HypercallHandler handler(memory, devices, config.max_record_bytes);
   if (config.seccomp && !install_vcpu_seccomp(vcpu.fd, devices))
     return failure("kvm: cannot install seccomp filter");
 

@@ -6,10 +6,6 @@
 
 #include "core/io/block_device.h"
 
-namespace instar::vmm {
-class WriteBehind;
-}
-
 namespace instar::cli {
 
 class FileBlockDevice final : public BlockDevice {
@@ -25,18 +21,10 @@ class FileBlockDevice final : public BlockDevice {
   uint64_t size() const override { return size_; }
   Result<void> read(uint64_t offset, void* buffer, size_t length) override;
   Result<void> write(uint64_t offset, const void* buffer, size_t length) override;
-  // With a writer (lend_writes_to), within the device's size: queued for the writer thread; the
-  // caller's buffer stays untouched until flush(). Otherwise a plain write.
-  Result<void> write_behind(uint64_t offset, const void* buffer, size_t length) override;
-  Result<void> settle() override;
-  Result<void> flush() override;
   Result<DeviceExtent> extent(uint64_t offset) override;
   Result<void> write_zeroes(uint64_t offset, uint64_t length, bool unmap) override;
   uint64_t allocated_size() const override { return has_allocated_ ? allocated_ : size_; }
   int fd() const { return fd_; }
-  // The process sandbox's child lends large writes to a writer thread, as the monitor does for the
-  // guest (docs/hypercall-abi.md#lent-writes); `writer` outlives every use of this device.
-  void lend_writes_to(vmm::WriteBehind* writer) { writer_ = writer; }
   bool writable() const { return writable_; }
 
  private:
@@ -45,10 +33,6 @@ class FileBlockDevice final : public BlockDevice {
   uint64_t allocated_ = 0;
   bool has_allocated_ = false;
   bool writable_;
-  vmm::WriteBehind* writer_ = nullptr;
-  bool lent_ = false;  // writes queued since the last flush()
-  // Completes lent writes before anything else touches the file; false if one failed.
-  bool complete_lent();
 };
 
 }  // namespace instar::cli

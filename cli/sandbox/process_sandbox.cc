@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "cli/sandbox/sandbox.h"
-#include "vmm/write_behind.h"
 
 namespace instar::cli {
 
@@ -25,7 +24,6 @@ namespace {
 constexpr int kChildOk = 0;
 constexpr int kChildSetupFailed = 120;
 constexpr int kChildCoreFailed = 121;
-constexpr int kChildWriteFailed = 122;
 
 bool write_all(int fd, const void* data, size_t length) {
   const auto* p = static_cast<const uint8_t*>(data);
@@ -61,8 +59,6 @@ bool install_process_seccomp(const std::vector<int>& read_fds, const std::vector
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(result_fd))) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0) == 0;
-  // Waiting for the writer thread of lent writes.
-  ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 0) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigreturn), 0) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(brk), 0) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(munmap), 0) == 0;
@@ -98,27 +94,11 @@ namespace {
   if (setrlimit(RLIMIT_CPU, &cpu_limit) != 0 || setrlimit(RLIMIT_FSIZE, &output_size) != 0 ||
       setrlimit(RLIMIT_NOFILE, &no_growth) != 0)
     _exit(kChildSetupFailed);
-  // Large writes to outputs are lent to a writer thread (started now, before this thread's filter; it
-  // installs its own: pwrite64 on the outputs), so that reads overlap writes as in the KVM sandbox.
-  std::vector<FileBlockDevice*> outputs;
-  if (devices.image != nullptr && devices.image->writable()) outputs.push_back(devices.image);
-  for (FileBlockDevice* d : devices.attached)
-    if (d->writable()) outputs.push_back(d);
-  vmm::WriteBehind* lender = nullptr;  // never destroyed: the child ends with _exit
-  if (!outputs.empty()) {
-    lender = new vmm::WriteBehind(devices.writable_fds(), /*confine=*/true);
-    if (lender->running())
-      for (FileBlockDevice* d : outputs) d->lend_writes_to(lender);
-  }
   if (!install_process_seccomp(devices.read_only_fds(), devices.writable_fds(), result_fd)) _exit(kChildSetupFailed);
 
   RecordWriter writer(static_cast<uint8_t*>(record), memory.record);
   Result<void> done =
       run_in_process(request, devices.core(), static_cast<uint8_t*>(scratch), memory.scratch, writer);
-  // Operations flush what they write before they report success; a lent write failing unreported here
-  // ends the run without a result rather than with a wrong one.
-  for (FileBlockDevice* d : outputs)
-    if (d->flush().is_error()) _exit(kChildWriteFailed);
   if (done.is_error()) _exit(kChildCoreFailed);
   uint64_t size = writer.size();
   if (!write_all(result_fd, &size, sizeof size) || !write_all(result_fd, writer.data(), writer.size()))
@@ -139,8 +119,6 @@ std::string describe_child_end(int status) {
         return "sandbox: the parser process could not be set up";
       case kChildCoreFailed:
         return "sandbox: the parser's result did not fit its record";
-      case kChildWriteFailed:
-        return "sandbox: a write to an output failed and the parser did not report it";
       default:
         return "sandbox: the parser exited with status " + std::to_string(WEXITSTATUS(status));
     }

@@ -50,18 +50,8 @@ class BlockDevice {
     }
     return ok();
   }
-  // Writes like write(), but the device may still be writing when it returns: the caller leaves
-  // `buffer` as it is until settle() or flush() returns, and learns of a failure from either. The guest's device
-  // lends the buffer to the host, so the next read overlaps this write (qemu-img overlaps its reads and
-  // writes from several coroutines). Devices that write at once just write.
-  virtual Result<void> write_behind(uint64_t offset, const void* buffer, size_t length) {
-    return write(offset, buffer, length);
-  }
-  // Waits until every buffer write_behind() was given is free again (a failure among those writes is
-  // reported here or by the next flush()). Devices that write at once have nothing to do.
-  virtual Result<void> settle() { return ok(); }
   // Completes writes a device has held back (the guest's coalesces small adjacent writes into one
-  // hypercall) and waits for those write_behind() started; an operation that writes calls it before it reports success, so a failed write is
+  // hypercall); an operation that writes calls it before it reports success, so a failed write is
   // still its error. Devices that write at once have nothing to do.
   virtual Result<void> flush() { return ok(); }
   // Bytes the file occupies on disk (st_blocks * 512); size() where unknown.

@@ -181,13 +181,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   // Whether a chunk makes its coroutine wait for I/O: all but zeroes left to a zeroed target.
   auto waits = [&](const Chunk& chunk) { return chunk.data || walk.min_sectors == 0 || !zero_init; };
   bool waited = false;
-  // Two buffers: a chunk is read into one while the other's writes, lent to the output device, are still
-  // being written (BlockDevice::write_behind). Before a chunk lends its buffer the output is settled,
-  // which completes the other buffer's writes: so a buffer is never read into while lent.
-  INSTAR_TRY_ASSIGN(first, scratch.allocate(static_cast<size_t>(kBufferBytes)));
-  INSTAR_TRY_ASSIGN(second, scratch.allocate(static_cast<size_t>(kBufferBytes)));
-  uint8_t* buffers[2] = {first, second};
-  unsigned turn = 0;
+  INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBufferBytes)));
   uint64_t written = 0;
   uint64_t offset = 0;
   StatusCursor cursor;
@@ -198,9 +192,8 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
     bool first_wait = !waited && waits(chunk);
     waited = waited || first_wait;
     if (!chunk.data && walk.min_sectors == 0) {
-      // -S 0: a fully allocated target; zeroes are written, not left as holes (from a buffer no longer lent).
-      INSTAR_TRY(output.settle());
-      INSTAR_TRY(write_zero_bytes(output, offset, n, buffers[turn]));
+      // -S 0: a fully allocated target; zeroes are written, not left as holes.
+      INSTAR_TRY(write_zero_bytes(output, offset, n, buffer));
       offset += n;
       continue;
     }
@@ -209,8 +202,6 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
       offset += n;
       continue;
     }
-    uint8_t* buffer = buffers[turn];
-    turn ^= 1;
     auto read = image::read_chain(*chain.top, offset, buffer, static_cast<size_t>(n));
     if (read.is_error()) {
       // qemu-img's first coroutine stops at the first chunk that waits for I/O;
@@ -232,15 +223,8 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
       read_failed_at = offset;
       return read.error();
     }
-    // The previous chunk's writes complete before this one lends its buffer (at most one buffer is lent).
-    bool settled = false;
-    auto lend = [&](uint64_t at, const uint8_t* p, uint64_t bytes) -> Result<void> {
-      if (!settled) INSTAR_TRY(output.settle());
-      settled = true;
-      return output.write_behind(at, p, static_cast<size_t>(bytes));
-    };
     if (walk.min_sectors == 0) {
-      INSTAR_TRY(lend(offset, buffer, n));
+      INSTAR_TRY(output.write(offset, buffer, static_cast<size_t>(n)));
       written += n;
       offset += n;
       continue;
@@ -253,7 +237,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
       if (run == 0) return make_error(Errc::io, "Input/output error");
       uint64_t at = offset + done * kSector, bytes = run * kSector;
       if (allocated) {
-        INSTAR_TRY(lend(at, buffer + done * kSector, bytes));
+        INSTAR_TRY(output.write(at, buffer + done * kSector, static_cast<size_t>(bytes)));
         written += bytes;
       } else if (!zero_init) {
         INSTAR_TRY(output.write_zeroes(at, bytes, unmap));
@@ -298,8 +282,6 @@ void run_convert(const Request& request, const Devices& devices, Arena& scratch,
     return;
   }
   if (written.is_error()) {
-    // Writes still lent end before the record says how the copy ended (the copy's error is the one reported).
-    (void)output->flush();
     out.put_u64(kConvertFailedOffset, read_failed_at);
     write_error(out, written.error());
     return;

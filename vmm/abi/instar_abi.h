@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#define INSTAR_ABI_VERSION 4u
+#define INSTAR_ABI_VERSION 3u
 #define INSTAR_HC_PORT_BASE 0x500u
 
 enum instar_hypercall {
@@ -22,8 +22,7 @@ enum instar_hypercall {
   INSTAR_HC_EXCEPTION = 7,
   INSTAR_HC_BLOCK_EXTENT = 8,
   INSTAR_HC_BLOCK_ZERO = 9,
-  INSTAR_HC_BLOCK_SETTLE = 10,
-  INSTAR_HC_COUNT = 11
+  INSTAR_HC_COUNT = 10
 };
 
 /* Guest-physical layout, set up by the monitor before the first instruction. */
@@ -68,16 +67,10 @@ struct instar_hc_block_read {
   uint32_t reserved_out;
 };
 
-/* A write with INSTAR_WRITE_BEHIND in `flags` lends its buffer to the host: the
- * host may perform it after the hypercall returns (status OK means "queued"),
- * and the guest leaves the buffer alone until INSTAR_HC_BLOCK_SETTLE returns.
- * The host keeps such writes in order, and completes them before any other
- * call touches a writable device. */
-#define INSTAR_WRITE_BEHIND 1u
 struct instar_hc_block_write {
   /* IN */
   uint32_t device;
-  uint32_t flags;
+  uint32_t reserved;
   uint64_t offset;
   uint64_t length;
   uint64_t buffer_gpa;
@@ -137,14 +130,6 @@ struct instar_hc_exception {
   uint64_t vector;
   uint64_t rip;
   uint64_t error_code;
-};
-
-/* Waits for every lent write; status EIO if any of them failed since the
- * last settle. */
-struct instar_hc_block_settle {
-  /* OUT */
-  int32_t status;
-  uint32_t reserved_out;
 };
 
 /* Zeroes a range of a writable device: a hole when `unmap` is 1 (and the
