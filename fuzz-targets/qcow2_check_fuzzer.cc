@@ -6,7 +6,7 @@
 //   bit 0: force qcow2 (-f qcow2), else probe   bit 1: qemu 10.0 rules (else 7.2)
 //   bit 2: -r leaks   bit 3: -r all (with bit 2 or not)
 //   bits 4-7, with bit 0: 0 forces qcow2, n the format numbered n % 13 (ImageFormat): a format instar
-//   does not parse fails as its qemu driver's first checks do (core/ops/foreign_open.h)
+//   does not parse fails as its qemu driver's first checks do (core/image/foreign_open.h)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -2,8 +2,25 @@
 #include "core/image/chain.h"
 
 #include "core/base/text.h"
+#include "core/image/foreign_open.h"
 
 namespace instar::image {
+
+namespace {
+
+// Whether qemu knows the format named by the header's backing format extension (as for -f).
+bool known_format_name(ByteSpan name, ImageFormat& out) {
+  char text[32];
+  if (name.size >= sizeof text) return false;
+  for (size_t i = 0; i < name.size; i++) {
+    if (name[i] == 0) return false;
+    text[i] = static_cast<char>(name[i]);
+  }
+  text[name.size] = '\0';
+  return image_format_from_name(text, out);
+}
+
+}  // namespace
 
 namespace {
 
@@ -87,32 +104,33 @@ Result<ChainOpen> open_chain_at(const Request& request, const Devices& devices, 
       backing_name = opened.backing_name;
       backing_format = opened.backing_format;
     } else {
-      static char text[96];
-      TextBuilder message(text, sizeof text);
-      message.append("instar does not support the '");
-      message.append(image_format_name(format));
-      message.append("' image format yet");
-      return make_error(Errc::unsupported, text);
+      // qemu's driver for the format opens the file first: its error when the file is not of that format.
+      return foreign_open_error(format, *device, scratch);
     }
     chain.layers[depth] = layer;
     if (depth > 0) chain.layers[depth - 1]->backing = layer;
     if (backing_name.size == 0) break;
+    // qemu looks the backing file's driver up before it opens the file: a name it does not know fails
+    // as the backing file's error, whether or not the file exists.
+    ImageFormat next_format = ImageFormat::raw;
+    if (backing_format.size > 0 && !known_format_name(backing_format, next_format)) {
+      chain.length = depth + 2;
+      static char text[96];
+      TextBuilder message(text, sizeof text);
+      message.append("Unknown driver '");
+      message.append(reinterpret_cast<const char*>(backing_format.data), backing_format.size < 40 ? backing_format.size : 40);
+      message.append("'");
+      return make_error(Errc::invalid, text);
+    }
     uint8_t backing = find_attached(request, devices, DeviceRole::backing, number);
     if (backing == 0) {
       result.needed = NeededDevice{DeviceRole::backing, number, backing_name, backing_format};
       return result;
     }
     number = backing;
+    // A named format instar does not parse fails at the next layer as qemu's driver for it fails.
     format_known = backing_format.size > 0;
-    if (format_known) {
-      if (bytes_equal(backing_format, "raw")) {
-        format = ImageFormat::raw;
-      } else if (bytes_equal(backing_format, "qcow2")) {
-        format = ImageFormat::qcow2;
-      } else {
-        return make_error(Errc::unsupported, "instar supports raw and qcow2 backing files only");
-      }
-    }
+    if (format_known) format = next_format;
   }
   chain.top = chain.layers[0];
   result.complete = true;

@@ -5,7 +5,7 @@
 #include "core/base/padded.h"
 #include "core/base/text.h"
 #include "core/ops/check_record.h"
-#include "core/ops/foreign_open.h"
+#include "core/image/foreign_open.h"
 #include "core/ops/info.h"
 #include "core/ops/info_qcow2_metadata.h"
 #include "core/qcow2/header.h"

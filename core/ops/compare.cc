@@ -110,6 +110,7 @@ bool open_side(const Request& request, const Devices& devices, Arena& scratch, i
   auto opened = image::open_chain_at(request, devices, scratch, chain, top);
   if (opened.is_error()) {
     write_error(out, opened.error());
+    if (chain.length > 1) out.put_u64(kTagErrorBackingDepth, chain.length - 1);
     return false;
   }
   if (!opened.value().complete) {

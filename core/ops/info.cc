@@ -1,6 +1,8 @@
 // info.cc: probe or take the format, then report the image through its driver.
 #include "core/ops/info.h"
 
+#include "core/image/foreign_open.h"
+
 #include "core/base/text.h"
 
 namespace instar {
@@ -51,15 +53,10 @@ void run_info(const Request& request, const Devices& devices, Arena& scratch, Re
     case ImageFormat::qcow2:
       result = qcow2::info(*devices.image, qcow2::QemuRules{request.qemu_major >= 10}, scratch, out);
       break;
-    default: {
-      char text[96];
-      TextBuilder message(text, sizeof text);
-      message.append("instar does not support the '");
-      message.append(image_format_name(format));
-      message.append("' image format yet");
-      write_error(out, make_error(Errc::unsupported, text));
+    default:
+      // qemu's driver for the format opens the file first: its error when the file is not of that format.
+      write_error(out, foreign_open_error(format, *devices.image, scratch));
       return;
-    }
   }
   if (result.is_error()) write_error(out, result.error());
 }

@@ -2,7 +2,7 @@
 // parallels open, on a file that fails them. Each driver reads its header
 // through the block layer: past the end of the file the bytes read as zero, and
 // the file's length is rounded up to a whole sector.
-#include "core/ops/foreign_open.h"
+#include "core/image/foreign_open.h"
 
 #include "core/base/text.h"
 
