@@ -12,6 +12,7 @@
 #include "core/io/block_device.h"
 #include "core/qcow2/header.h"
 #include "core/qcow2/refcount_copied_plan.h"
+#include "core/qcow2/refcount_rebuild_plan.h"
 #include "core/qcow2/refcount_repair_plan.h"
 
 namespace instar::qcow2 {
@@ -65,6 +66,10 @@ struct RepairResult {
   const char* refused = nullptr;  // a repair qemu would do that instar does not (nothing is planned)
   RepairPlan plan;
   CopiedPlan copied;  // the OFLAG_COPIED repair, issued after `plan` (they touch different bytes)
+  // -r all: a new refcount structure (issued first: blocks, table, header fields), whose freed
+  // clusters are `plan`'s discards. The file grows to rebuild.file_size.
+  bool has_rebuild = false;
+  RebuildPlan rebuild;
   // qemu marked the image corrupt (a fatal corruption event on the image -r opened read-write): the
   // header's corrupt bit is set whatever the check's outcome.
   bool mark_corrupt = false;
