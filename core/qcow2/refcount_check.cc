@@ -225,10 +225,9 @@ void Checker::signal_corruption(const Line& message) {
   if (signaled_corruption_) return;
   signaled_corruption_ = true;
   Line l;
-  if (fix_ != 0 && (fix_ & kFixErrors) == 0) {
-    // -r leaks opens the image read-write: qemu marks it corrupt (sets the header's corrupt bit at
-    // once) and the check goes on to need a rebuild, which -r leaks does not do. (-r all is refused
-    // then: qemu's rebuild fails on the image it has just marked.)
+  if (fix_ != 0) {
+    // -r opens the image read-write: qemu marks it corrupt (sets the header's corrupt bit at once)
+    // and the check goes on to need a rebuild, which -r leaks does not do and -r all tries.
     repair_->mark_corrupt = true;
     l.text("qcow2: Marking image as corrupt: ")
         .bytes(message.span())
@@ -963,9 +962,6 @@ int Checker::recount_rebuilt() {
 // structure leaves behind. All of it is planned and validated silently first
 // (so a refused rebuild prints no line of it), then logged as qemu prints it.
 int Checker::rebuild_structure(uint64_t& highest_cluster) {
-  if (signaled_corruption_)
-    return refuse("rebuilding the refcount structure of an image with an unaligned refcount block is not supported "
-                  "by instar yet");
   RebuildLayout layout;
   layout.cluster_bits = h_.cluster_bits;
   layout.refcount_order = h_.refcount_order;
@@ -974,6 +970,21 @@ int Checker::rebuild_structure(uint64_t& highest_cluster) {
   const ClusterCounts original = counts();
   auto plan = plan_refcount_rebuild(layout, original, scratch_);
   if (plan.is_error()) return refuse(plan.error().message);
+  if (plan.value().first_write_overlaps) {
+    // qemu's overlap check refuses its first write (a new block where a broken old table entry
+    // points): the image is marked corrupt, if it was not yet, and nothing else is written.
+    Line l;
+    l.text("Rebuilding refcount structure");
+    log().line(l.span());
+    Line m;
+    m.text("Preventing invalid write on metadata (overlaps with refcount block)");
+    signal_corruption(m);
+    Line e;
+    e.text("ERROR writing refblock: ").text(strerror_text(kCheckEio));
+    log().error_line(e.span());
+    res_.check_errors++;
+    return kCheckEio;
+  }
   repair_->rebuild = plan.value();
   repair_->has_rebuild = true;
   rebuilt_ = &repair_->rebuild;

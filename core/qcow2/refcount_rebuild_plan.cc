@@ -84,6 +84,8 @@ Result<uint64_t> Builder::allocate(uint64_t count, uint64_t& first_free) {
     plan_.cluster_count = needed;
   }
   cluster -= contiguous;
+  // The header's cluster is always counted: offset 0 would mean "no block" in the new table.
+  if (cluster == 0) return make_error(Errc::invalid, "the header's cluster is not counted");
   for (uint64_t i = 0; i < count; i++) {
     if (allocated_count_ >= allocated_max_) return make_error(Errc::too_large, "the new refcount structure is too large");
     set_one(cluster + i);
@@ -212,17 +214,25 @@ Result<RebuildPlan> plan_refcount_rebuild(const RebuildLayout& layout, const Clu
   auto mark = [&](uint64_t k) { written[k / 8] = static_cast<uint8_t>(written[k / 8] | (1u << (k % 8))); };
   for (size_t i = 0; i < block_count; i++) mark(blocks[i].offset >> layout.cluster_bits);
   for (uint64_t c = 0; c < plan.table_clusters; c++) mark((plan.table_offset >> layout.cluster_bits) + c);
+  bool overlaps_later = false;
   for (size_t at = 0; at + 8 <= layout.old_table.size; at += 8) {
     uint64_t offset = load_be(layout.old_table, at, 8) & 0xfffffffffffffe00ull;
     if (offset == 0 || offset >> layout.cluster_bits >= plan.cluster_count) continue;
     uint64_t first = offset >> layout.cluster_bits;
     uint64_t last = (offset + cluster_size - 1) >> layout.cluster_bits;
-    for (uint64_t k = first; k <= last && k < plan.cluster_count; k++)
-      if ((written[k / 8] >> (k % 8)) & 1)
-        return make_error(Errc::unsupported,
-                          "rebuilding the refcount structure over a broken refcount block is not supported by "
-                          "instar yet");
+    for (uint64_t k = first; k <= last && k < plan.cluster_count; k++) {
+      if (((written[k / 8] >> (k % 8)) & 1) == 0) continue;
+      if (k == allocated[0]) {
+        plan.first_write_overlaps = true;
+        continue;
+      }
+      overlaps_later = true;
+    }
   }
+  if (plan.first_write_overlaps) return plan;
+  if (overlaps_later)
+    return make_error(Errc::unsupported,
+                      "rebuilding the refcount structure over a broken refcount block is not supported by instar yet");
 
   // The file grows only to take in the new clusters.
   uint64_t size = layout.file_size;

@@ -63,6 +63,9 @@ struct RebuildPlan {
   const uint64_t* allocated = nullptr;
   size_t allocated_count = 0;
   uint64_t file_size = 0;  // after the writes: the file grows only to take in new clusters
+  // qemu's very first write (the first block) lands where an old table entry points: its overlap
+  // check fails the rebuild before anything is written. Nothing of the plan is to be issued.
+  bool first_write_overlaps = false;
   // Filled by finish_refcount_rebuild: runs of clusters whose count dropped to 0 (qemu punches them).
   const RepairDiscard* discards = nullptr;
   size_t discard_count = 0;
@@ -80,9 +83,10 @@ struct RebuildPlan {
 // blocks, each at the first free cluster from the start of the range it
 // covers, then the table at the first run of free clusters, again if the table
 // had to grow. Fails when the counts do not fit the refcount width, the new
-// structure would be larger than qemu's limits, or a new block or the new
-// table would be written where an old table entry points (qemu's overlap
-// check stops its rebuild there, half done: not reproduced).
+// structure would be larger than qemu's limits, or a later write of the new
+// structure would land where an old table entry points (qemu's overlap check
+// stops its rebuild there, half done: not reproduced). When the very first
+// write would, the plan says so (first_write_overlaps) and holds no writes to issue.
 Result<RebuildPlan> plan_refcount_rebuild(const RebuildLayout& layout, const ClusterCounts& counts, Arena& scratch);
 
 // After the rebuild qemu counts the references again (`recount`: the old

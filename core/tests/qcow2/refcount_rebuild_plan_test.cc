@@ -83,10 +83,19 @@ TEST(RefcountRebuildPlan, FillsAFreeClusterFirst) {
   EXPECT_EQ(plan.value().file_size, 0x90000u);
 }
 
-TEST(RefcountRebuildPlan, RefusesToWriteWhereABrokenOldEntryPoints) {
-  // qemu's overlap check fails the rebuild when the new block lands where an old entry points.
+TEST(RefcountRebuildPlan, SaysWhenQemusFirstWriteOverlapsAnOldEntry) {
+  // qemu's overlap check fails the rebuild at its first write (the block at 0x60000): nothing written.
   Fixture f({1, 1, 1, 1, 1, 1, 0, 1}, 0x80000);
   f.old_table[13] = 0x06;  // entry 1: 0x60000
+  auto plan = f.plan();
+  ASSERT_TRUE(plan.is_ok()) << plan.error().message;
+  EXPECT_TRUE(plan.value().first_write_overlaps);
+}
+
+TEST(RefcountRebuildPlan, RefusesALaterWriteWhereABrokenOldEntryPoints) {
+  // The table (0x80000) is written after the block: qemu would fail midway, which is refused.
+  Fixture f({1, 1, 1, 1, 1, 1, 0, 1}, 0x80000);
+  f.old_table[13] = 0x08;  // entry 1: 0x80000
   EXPECT_TRUE(f.plan().is_error());
 }
 
