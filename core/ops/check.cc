@@ -399,6 +399,7 @@ Result<void> check_qcow2(BlockDevice& image, uint64_t capacity, const Request& r
     uint64_t planned = repair_result.rebuild.file_size;
     if (planned > capacity) {
       out.put_u64(kCheckRepairGrowTo, planned);
+      put_counts(counts, out);
       return ok();
     }
     if (capacity != image.size() && planned != capacity) {
