@@ -187,21 +187,32 @@ static_assert(kRepairLeaks == 1 && kRepairErrors == 2, "the check's fix bits are
 
 // The image of a repair whose rebuild grows the file: the host made the device
 // as large as the planned file, the check sees the file as long as it is.
-class GrowingImage final : public BlockDevice {
+// qemu's truncation of the file for a refcount block outside it is seen
+// here first (zeros past the file's end) and made when the repair is issued.
+class GrowingImage final : public BlockDevice, public qcow2::FileGrowth {
  public:
-  GrowingImage(BlockDevice& device, uint64_t length) : device_(device), length_(length) {}
+  GrowingImage(BlockDevice& device, uint64_t length) : device_(device), length_(length), file_length_(length) {}
   uint64_t size() const override { return length_; }
   Result<void> read(uint64_t offset, void* buffer, size_t length) override {
     if (offset > length_ || length > length_ - offset) return make_error(Errc::io, "read beyond end of device");
-    return device_.read(offset, buffer, length);
+    auto* out = static_cast<uint8_t*>(buffer);
+    size_t in_file = offset >= file_length_ ? 0 : static_cast<size_t>(file_length_ - offset < length ? file_length_ - offset : length);
+    if (in_file != 0) INSTAR_TRY(device_.read(offset, out, in_file));
+    for (size_t i = in_file; i < length; i++) out[i] = 0;
+    return ok();
   }
+  void grow(uint64_t size) override {
+    if (size > length_) length_ = size;
+  }
+  uint64_t file_length() const { return file_length_; }
   Result<void> write(uint64_t offset, const void* buffer, size_t length) override {
     return device_.write(offset, buffer, length);
   }
   Result<DeviceExtent> extent(uint64_t offset) override {
     if (offset >= length_) return make_error(Errc::io, "extent query beyond end of device");
+    if (offset >= file_length_) return DeviceExtent{false, length_ - offset};
     INSTAR_TRY_ASSIGN(e, device_.extent(offset));
-    if (e.length > length_ - offset) e.length = length_ - offset;
+    if (e.length > file_length_ - offset) e.length = file_length_ - offset;
     return e;
   }
   Result<void> write_zeroes(uint64_t offset, uint64_t length, bool unmap) override {
@@ -213,7 +224,8 @@ class GrowingImage final : public BlockDevice {
 
  private:
   BlockDevice& device_;
-  uint64_t length_;
+  uint64_t length_;       // as the check sees the file
+  uint64_t file_length_;  // the file's length before the repair
 };
 
 // Writes a planned refcount rebuild as qemu does: every new block whole, the
@@ -301,7 +313,7 @@ void put_counts(const qcow2::CheckCounts& c, RecordWriter& out) {
 
 // `capacity`: how far the repair may write (the device's size; the file's length but for a rebuild
 // the host gave room to grow).
-Result<void> check_qcow2(BlockDevice& image, uint64_t capacity, const Request& request, Arena& scratch,
+Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& request, Arena& scratch,
                          RecordWriter& out) {
   INSTAR_TRY_ASSIGN(o, open_for_check(image, qcow2::QemuRules{request.qemu_major >= 10}, scratch));
   const qcow2::Header& h = o.header;
@@ -381,6 +393,7 @@ Result<void> check_qcow2(BlockDevice& image, uint64_t capacity, const Request& r
     input.has_data_file = o.has_data_file;
     input.snapshot_table = snapshot_table;
     input.repair = repair;
+    if ((repair & kRepairErrors) != 0) input.growth = &image;
     failed = qcow2::check_refcounts(image, input, scratch, log, counts, repair != 0 ? &repair_result : nullptr);
   }
   log.finish();
@@ -399,14 +412,20 @@ Result<void> check_qcow2(BlockDevice& image, uint64_t capacity, const Request& r
     uint64_t planned = repair_result.rebuild.file_size;
     if (planned > capacity) {
       out.put_u64(kCheckRepairGrowTo, planned);
-      put_counts(counts, out);
       return ok();
     }
-    if (capacity != image.size() && planned != capacity) {
+    if (capacity != image.file_length() && planned != capacity) {
       out.put_string(kCheckRepairRefused, "a rebuild whose planned size changed between runs is refused");
       return ok();
     }
-    if (apply_rebuild(image, repair_result.rebuild, scratch).is_error()) {
+    // qemu truncated the file first to take in a refcount block outside it: the file reaches that
+    // size (zeros; the last byte written makes it so) before the new structure is written.
+    uint64_t truncated = repair_result.truncated_size;
+    static const uint8_t kZero = 0;
+    if (truncated > image.file_length() && image.write(truncated - 1, &kZero, 1).is_error()) {
+      counts.check_errors++;
+      failed = qcow2::kCheckEio;
+    } else if (apply_rebuild(image, repair_result.rebuild, scratch).is_error()) {
       counts.check_errors++;
       failed = qcow2::kCheckEio;
     }

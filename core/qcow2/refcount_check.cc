@@ -136,6 +136,7 @@ class Checker {
   int allocate_counts(uint64_t capacity);
   int rebuild_structure(uint64_t& highest_cluster);
   int recount_rebuilt();
+  int take_in_outside_block(uint64_t index, uint64_t offset);
   uint64_t table_entries() const { return rebuilt_ != nullptr ? rebuilt_->table_entries : stored_.table_entries(); }
   uint64_t table_entry(uint64_t i) const;
   uint64_t table_offset() const { return rebuilt_ != nullptr ? rebuilt_->table_offset : h_.refcount_table_offset; }
@@ -622,9 +623,10 @@ int Checker::check_refblocks() {
       continue;
     }
     if (cluster >= nb_clusters_) {
-      // qemu's -r all grows the file to take the block in: refused before anything is printed for it.
-      if ((fix_ & kFixErrors) != 0)
-        return refuse("repairing a refcount block outside the image is not supported by instar yet");
+      if ((fix_ & kFixErrors) != 0) {
+        if (int e = take_in_outside_block(i, offset)) return e;
+        continue;
+      }
       res_.corruptions++;
       Line l;
       l.text("ERROR refcount block ").dec(i).text(" is outside image");
@@ -936,6 +938,48 @@ void Checker::protect(uint64_t offset, uint64_t length) {
     protected_[protected_count_++] = ProtectedRange{offset, length};
 }
 
+// qemu's -r all on a refcount block beyond the end of the file: it truncates
+// the file to end with that block (zeros: every refcount in it is 0), counts
+// the block, and the refcounts it now reads need the rebuild.
+int Checker::take_in_outside_block(uint64_t index, uint64_t offset) {
+  Line l;
+  l.text("Repairing refcount block ").dec(index).text(" is outside image");
+  log().line(l.span());
+  const char* refused = "repairing a refcount block outside the image this way is not supported by instar yet";
+  if (offset > 0x7fffffffffffffffull - cluster_size_) {
+    // qemu cannot truncate that far (EINVAL): the block stays uncounted and the rebuild follows.
+    Line e;
+    e.text("ERROR could not resize image: ").text(strerror_text(kCheckEinval));
+    log().line(e.span());
+    res_.corruptions++;
+    rebuild_ = true;
+    return 0;
+  }
+  uint64_t size = offset + cluster_size_;
+  uint64_t clusters = size >> h_.cluster_bits;
+  // Past 1 TiB the host's file system or qemu's allocation may refuse the truncation: not reproduced.
+  if (input_.growth == nullptr || size > (uint64_t{1} << 40) || clusters > kIntMax) return refuse(refused);
+  uint16_t* old16 = refs16_;
+  uint32_t* old32 = refs32_;
+  uint64_t old_count = nb_clusters_ + 1 < capacity_ ? nb_clusters_ + 1 : capacity_;
+  if (allocate_counts(clusters + 1) != 0) {
+    res_.check_errors--;
+    return refuse(refused);
+  }
+  for (uint64_t k = 0; k < old_count; k++) {
+    if (wide_)
+      refs32_[k] = old32[k];
+    else
+      refs16_[k] = old16[k];
+  }
+  input_.growth->grow(size);
+  repair_->truncated_size = size;
+  file_length_ = size;
+  nb_clusters_ = clusters;
+  res_.corruptions_fixed++;
+  return inc_refcounts(offset, cluster_size_);
+}
+
 // The references counted again over the rebuilt structure (qemu's
 // calculate_refcounts after rebuild_refcount_structure): the file as the
 // rebuild grows it, the new table and blocks in place of the old.
@@ -970,6 +1014,8 @@ int Checker::rebuild_structure(uint64_t& highest_cluster) {
   const ClusterCounts original = counts();
   auto plan = plan_refcount_rebuild(layout, original, scratch_);
   if (plan.is_error()) return refuse(plan.error().message);
+  if (plan.value().first_write_overlaps && repair_->truncated_size != 0)
+    return refuse("a failing rebuild of a truncated file is not supported by instar yet");
   if (plan.value().first_write_overlaps) {
     // qemu's overlap check refuses its first write (a new block where a broken old table entry
     // points): the image is marked corrupt, if it was not yet, and nothing else is written.
@@ -1033,6 +1079,8 @@ int Checker::rebuild_structure(uint64_t& highest_cluster) {
 // Everything is decided and planned before the logged second pass, so a
 // repair instar refuses is refused before a "Repairing" line is printed.
 int Checker::repair_refcounts(const CheckCounts& pre_compare, uint64_t& highest_cluster) {
+  if (repair_->truncated_size != 0 && !rebuild_)
+    return refuse("repairing a refcount block outside the image without a rebuild is not supported by instar yet");
   if (rebuild_) {
     if ((fix_ & kFixErrors) != 0) return rebuild_structure(highest_cluster);
     Line l;
