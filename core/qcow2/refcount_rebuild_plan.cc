@@ -355,9 +355,17 @@ void encode_rebuild_table(const RebuildPlan& plan, uint64_t n, uint8_t* out) {
   const uint64_t cluster_size = uint64_t{1} << plan.cluster_bits;
   const uint64_t per_cluster = cluster_size / 8;
   for (uint64_t i = 0; i < cluster_size; i++) out[i] = 0;
-  for (size_t i = 0; i < plan.block_count; i++) {
+  // The blocks are in index order: the first of this cluster's entries, then on while they are in it.
+  size_t low = 0, high = plan.block_count;
+  while (low < high) {
+    size_t mid = low + (high - low) / 2;
+    if (plan.blocks[mid].index < n * per_cluster)
+      low = mid + 1;
+    else
+      high = mid;
+  }
+  for (size_t i = low; i < plan.block_count && plan.blocks[i].index < (n + 1) * per_cluster; i++) {
     const RebuildBlock& b = plan.blocks[i];
-    if (b.index < n * per_cluster || b.index >= (n + 1) * per_cluster) continue;
     uint64_t at = (b.index - n * per_cluster) * 8;
     for (int j = 0; j < 8; j++) out[at + j] = static_cast<uint8_t>(b.offset >> (56 - 8 * j));
   }
