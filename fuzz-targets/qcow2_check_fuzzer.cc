@@ -1,6 +1,7 @@
 // qcow2_check_fuzzer.cc: the qcow2 consistency check, execute(check), on any image, in-process through
 // core/; its record must decode and its counters must agree with each other. With repair (-r), a copy of
-// the image is writable: it never changes size, and it is left untouched when nothing was repaired.
+// the image is writable: it never changes size (a rebuild that would grow it asks for a larger device,
+// and is replayed on one), and it is left untouched when nothing was repaired.
 //
 // Input: one selector byte, then the image (docs/fuzzing.md):
 //   bit 0: force qcow2 (-f qcow2), else probe   bit 1: qemu 10.0 rules (else 7.2)
@@ -26,6 +27,7 @@ namespace {
 // Bounded memory: the check's arena and the record, far below the sandbox's default 512 MiB.
 constexpr size_t kScratchBytes = 64u << 20;
 constexpr size_t kRecordBytes = 24u << 20;
+constexpr uint64_t kMaxGrownBytes = 64u << 20;  // a rebuild's grown copy is replayed up to this size
 
 }  // namespace
 
@@ -74,12 +76,44 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     INSTAR_FUZZ_CHECK(unchanged);
     return 0;
   }
+  if (report.repair_grow_to) {
+    // A rebuild that grows the file asks the host for a device that large first, writing nothing; on
+    // one (zeros past the file, as a host device past the end of its file), the same repair runs and
+    // writes only inside it, leaving the old bytes' length as they were.
+    const uint64_t grow_to = *report.repair_grow_to;
+    INSTAR_FUZZ_CHECK(unchanged && (repair & instar::kRepairErrors) != 0 && grow_to > size - 1);
+    if (grow_to > kMaxGrownBytes) return 0;
+    std::vector<uint8_t> grown(static_cast<size_t>(grow_to), 0);
+    std::memcpy(grown.data(), data + 1, size - 1);
+    instar::MemoryBlockDevice grown_image(grown.data(), grown.size(), true);
+    request.check.file_size = size - 1;
+    instar::Arena arena2(scratch.get(), kScratchBytes);
+    instar::RecordWriter writer2(record.get(), kRecordBytes);
+    devices.image = &grown_image;
+    INSTAR_FUZZ_CHECK(instar::execute(request, devices, arena2, writer2).is_ok());
+    INSTAR_FUZZ_CHECK(grown_image.size() == grow_to);
+    auto again = instar::cli::decode_record(instar::ByteSpan(writer2.data(), writer2.size()));
+    INSTAR_FUZZ_CHECK(again.is_ok());
+    instar::cli::CheckReport second;
+    std::optional<std::string> second_error;
+    INSTAR_FUZZ_CHECK(instar::cli::check_report_from_record(again.value(), second, second_error).is_ok());
+    INSTAR_FUZZ_CHECK(!second_error && !second.repair_grow_to);
+    return 0;
+  }
   if (report.repair_refused) {
     // Refused before anything was written; the counters are not reported.
     INSTAR_FUZZ_CHECK(unchanged && repair != 0 && !report.repair_refused->empty());
     return 0;
   }
-  if (report.leaks_fixed == 0 && report.corruptions_fixed == 0) INSTAR_FUZZ_CHECK(unchanged);
+  // Nothing repaired: untouched, or only marked corrupt (qemu's -r sets the corrupt bit, byte 79 bit 1,
+  // on a fatal corruption event such as an unaligned refcount block, and keeps it when its rebuild
+  // then fails at its first write).
+  if (report.leaks_fixed == 0 && report.corruptions_fixed == 0) {
+    bool only_marked = size - 1 >= 80 && bytes[79] == (data[1 + 79] | 2) &&
+                       std::memcmp(bytes.data(), data + 1, 79) == 0 &&
+                       std::memcmp(bytes.data() + 80, data + 1 + 80, size - 1 - 80) == 0;
+    INSTAR_FUZZ_CHECK(unchanged || (repair != 0 && only_marked));
+  }
   if ((repair & instar::kRepairErrors) == 0) INSTAR_FUZZ_CHECK(report.corruptions_fixed == 0);
   if (report.unsupported) return 0;
   INSTAR_FUZZ_CHECK(report.format == "qcow2");

@@ -185,6 +185,69 @@ int snapshot_pointer_error(const qcow2::Header& h, qcow2::CheckLog& log) {
 
 static_assert(kRepairLeaks == 1 && kRepairErrors == 2, "the check's fix bits are qemu's BDRV_FIX_*");
 
+// The image of a repair whose rebuild grows the file: the host made the device
+// as large as the planned file, the check sees the file as long as it is.
+// qemu's truncation of the file for a refcount block outside it is seen
+// here first (zeros past the file's end) and made when the repair is issued.
+class GrowingImage final : public BlockDevice, public qcow2::FileGrowth {
+ public:
+  GrowingImage(BlockDevice& device, uint64_t length) : device_(device), length_(length), file_length_(length) {}
+  uint64_t size() const override { return length_; }
+  Result<void> read(uint64_t offset, void* buffer, size_t length) override {
+    if (offset > length_ || length > length_ - offset) return make_error(Errc::io, "read beyond end of device");
+    auto* out = static_cast<uint8_t*>(buffer);
+    size_t in_file = offset >= file_length_ ? 0 : static_cast<size_t>(file_length_ - offset < length ? file_length_ - offset : length);
+    if (in_file != 0) INSTAR_TRY(device_.read(offset, out, in_file));
+    for (size_t i = in_file; i < length; i++) out[i] = 0;
+    return ok();
+  }
+  void grow(uint64_t size) override {
+    if (size > length_) length_ = size;
+  }
+  uint64_t file_length() const { return file_length_; }
+  Result<void> write(uint64_t offset, const void* buffer, size_t length) override {
+    return device_.write(offset, buffer, length);
+  }
+  Result<DeviceExtent> extent(uint64_t offset) override {
+    if (offset >= length_) return make_error(Errc::io, "extent query beyond end of device");
+    if (offset >= file_length_) return DeviceExtent{false, length_ - offset};
+    INSTAR_TRY_ASSIGN(e, device_.extent(offset));
+    if (e.length > file_length_ - offset) e.length = file_length_ - offset;
+    return e;
+  }
+  Result<void> write_zeroes(uint64_t offset, uint64_t length, bool unmap) override {
+    return device_.write_zeroes(offset, length, unmap);
+  }
+  Result<void> flush() override { return device_.flush(); }
+  uint64_t allocated_size() const override { return device_.allocated_size(); }
+  uint64_t capacity() const { return device_.size(); }
+
+ private:
+  BlockDevice& device_;
+  uint64_t length_;       // as the check sees the file
+  uint64_t file_length_;  // the file's length before the repair
+};
+
+// Writes a planned refcount rebuild as qemu does: every new block whole, the
+// new table, then the header's refcount_table_offset and _clusters (12 bytes).
+Result<void> apply_rebuild(BlockDevice& image, const qcow2::RebuildPlan& plan, Arena& scratch) {
+  const uint64_t cluster_size = uint64_t{1} << plan.cluster_bits;
+  INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(cluster_size)));
+  for (size_t i = 0; i < plan.block_count; i++) {
+    qcow2::encode_rebuild_block(plan, plan.blocks[i], buffer);
+    INSTAR_TRY(image.write(plan.blocks[i].offset, buffer, static_cast<size_t>(cluster_size)));
+  }
+  for (uint64_t n = 0; n < plan.table_clusters; n++) {
+    qcow2::encode_rebuild_table(plan, n, buffer);
+    INSTAR_TRY(image.write(plan.table_offset + n * cluster_size, buffer, static_cast<size_t>(cluster_size)));
+  }
+  INSTAR_TRY(image.flush());
+  uint8_t fields[12];
+  qcow2::encode_rebuild_header_fields(plan, fields);
+  INSTAR_TRY(image.write(qcow2::kRefcountTableFieldsOffset, fields, sizeof fields));
+  return image.flush();
+}
+
 // Reads each span once, changes it in memory and writes back the bytes that changed, in one write.
 template <typename Plan, typename Apply>
 Result<void> apply_spans(BlockDevice& image, const Plan& plan, uint8_t* buffer, Apply apply) {
@@ -248,7 +311,10 @@ void put_counts(const qcow2::CheckCounts& c, RecordWriter& out) {
   if (c.corruptions_fixed != 0) out.put_u64(kCheckCorruptionsFixed, c.corruptions_fixed);
 }
 
-Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scratch, RecordWriter& out) {
+// `capacity`: how far the repair may write (the device's size; the file's length but for a rebuild
+// the host gave room to grow).
+Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& request, Arena& scratch,
+                         RecordWriter& out) {
   INSTAR_TRY_ASSIGN(o, open_for_check(image, qcow2::QemuRules{request.qemu_major >= 10}, scratch));
   const qcow2::Header& h = o.header;
   // check opens with I/O (unlike info), so qemu sets up the cipher and needs the key, which qemu-img
@@ -327,6 +393,7 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
     input.has_data_file = o.has_data_file;
     input.snapshot_table = snapshot_table;
     input.repair = repair;
+    if ((repair & kRepairErrors) != 0) input.growth = &image;
     failed = qcow2::check_refcounts(image, input, scratch, log, counts, repair != 0 ? &repair_result : nullptr);
   }
   log.finish();
@@ -338,6 +405,30 @@ Result<void> check_qcow2(BlockDevice& image, const Request& request, Arena& scra
   if (failed == qcow2::kCheckRepairRefusedCode) {
     out.put_string(kCheckRepairRefused, repair_result.refused);
     return ok();
+  }
+  if (failed == 0 && repair_result.has_rebuild) {
+    // The file grows exactly as the planned rebuild grows it: the host is asked for a device that
+    // large first (nothing is written in this run), then runs the repair again on it.
+    uint64_t planned = repair_result.rebuild.file_size;
+    if (planned > capacity) {
+      out.put_u64(kCheckRepairGrowTo, planned);
+      return ok();
+    }
+    if (capacity != image.file_length() && planned != capacity) {
+      out.put_string(kCheckRepairRefused, "a rebuild whose planned size changed between runs is refused");
+      return ok();
+    }
+    // qemu truncated the file first to take in a refcount block outside it: the file reaches that
+    // size (zeros; the last byte written makes it so) before the new structure is written.
+    uint64_t truncated = repair_result.truncated_size;
+    static const uint8_t kZero = 0;
+    if (truncated > image.file_length() && image.write(truncated - 1, &kZero, 1).is_error()) {
+      counts.check_errors++;
+      failed = qcow2::kCheckEio;
+    } else if (apply_rebuild(image, repair_result.rebuild, scratch).is_error()) {
+      counts.check_errors++;
+      failed = qcow2::kCheckEio;
+    }
   }
   // Only a completed check with repair writes, and only what the plan holds.
   if (failed == 0 && repair != 0 && apply_repair(image, repair_result, scratch).is_error()) {
@@ -381,7 +472,14 @@ void run_check(const Request& request, const Devices& devices, Arena& scratch, R
       out.put_bool(kCheckUnsupported, true);
       return;
     case ImageFormat::qcow2: {
-      auto result = check_qcow2(*devices.image, request, scratch, out);
+      BlockDevice& device = *devices.image;
+      const uint64_t file_size = request.check.file_size;
+      if (file_size != 0 && ((request.check.repair & kRepairErrors) == 0 || file_size >= device.size())) {
+        write_error(out, make_error(Errc::invalid, "a repair device larger than its file is for a rebuild only"));
+        return;
+      }
+      GrowingImage growing(device, file_size != 0 ? file_size : device.size());
+      auto result = check_qcow2(growing, device.size(), request, scratch, out);
       if (result.is_error()) write_error(out, result.error());
       return;
     }

@@ -27,6 +27,8 @@ enum CheckTag : uint16_t {
   kCheckBackingFormat = 621,  // from the backing format extension
   kCheckDataFileName = 622,   // the external data file the image needs
   kCheckRepairRefused = 623,  // -r: a repair instar does not do; nothing was written (the reason)
+  kCheckRepairGrowTo = 624,   // -r all: the rebuild grows the file to this size; nothing was written
+                              // (the host gives the repair a device exactly this large and runs it again)
 };
 
 }  // namespace instar

@@ -56,6 +56,9 @@ inline constexpr uint8_t kRepairLeaks = 1;
 inline constexpr uint8_t kRepairErrors = 2;
 struct CheckParams {
   uint8_t repair = 0;
+  // -r all, a rebuild that grows the file: the file's length; the image device is made exactly as
+  // large as the rebuild's planned size (kCheckRepairGrowTo). 0: the device's size is the file's.
+  uint64_t file_size = 0;
 };
 
 // `dd`: the operands (bs=, count=, skip=); the output is attached with DeviceRole::output.

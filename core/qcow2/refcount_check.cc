@@ -7,6 +7,7 @@
 #include "core/base/padded.h"
 #include "core/base/span_reader.h"
 #include "core/qcow2/bitmap_directory.h"
+#include "core/qcow2/refcount_rebuild_plan.h"
 #include "core/qcow2/refcount_table.h"
 #include "core/qcow2/snapshot_table.h"
 
@@ -92,6 +93,13 @@ const char* strerror_text(int error) {
   }
 }
 
+// Where the lines go while a repair is planned silently (they are logged once it is sure).
+class MutedLog final : public CheckLog {
+ public:
+  void line(ByteSpan) override {}
+  void error_line(ByteSpan) override {}
+};
+
 bool beyond_io_ceiling(uint64_t offset, uint64_t length) {
   return offset > kQemuMaxIoOffset || length > kQemuMaxIoOffset - offset;
 }
@@ -124,6 +132,22 @@ class Checker {
   int plan_copied_repair_now();
   int repair_refcounts(const CheckCounts& pre_compare, uint64_t& highest_cluster);
   int refuse(const char* what);
+  int calculate();
+  int allocate_counts(uint64_t capacity);
+  int rebuild_structure(uint64_t& highest_cluster);
+  int recount_rebuilt();
+  int take_in_outside_block(uint64_t index, uint64_t offset);
+  uint64_t table_entries() const { return rebuilt_ != nullptr ? rebuilt_->table_entries : stored_.table_entries(); }
+  uint64_t table_entry(uint64_t i) const;
+  uint64_t table_offset() const { return rebuilt_ != nullptr ? rebuilt_->table_offset : h_.refcount_table_offset; }
+  CheckLog& log() { return muted_ ? static_cast<CheckLog&>(muted_log_) : log_; }
+  ClusterCounts counts() const {
+    ClusterCounts c;
+    c.narrow = wide_ ? nullptr : refs16_;
+    c.wide = wide_ ? refs32_ : nullptr;
+    c.count = nb_clusters_;
+    return c;
+  }
   Result<void> collect_fixes();
   void protect(uint64_t offset, uint64_t length);
 
@@ -164,6 +188,14 @@ class Checker {
 
   RepairResult* repair_;
   uint8_t fix_;
+  MutedLog muted_log_;
+  bool muted_ = false;
+  // -r all rebuild: the new structure, which the recount walks instead of the stored table; once
+  // finished, stored refcounts are the plan's.
+  const RebuildPlan* rebuilt_ = nullptr;
+  bool rebuild_finished_ = false;
+  uint16_t* recount16_ = nullptr;  // the recount's counters (the first count's stay for the planner)
+  uint32_t* recount32_ = nullptr;
   bool rebuild_ = false;  // qemu's *rebuild: only a new refcount structure would fix the image
   // The refcounts the repair will store, by cluster: lookups see them once planned.
   RefcountFix* fixes_ = nullptr;
@@ -194,10 +226,9 @@ void Checker::signal_corruption(const Line& message) {
   if (signaled_corruption_) return;
   signaled_corruption_ = true;
   Line l;
-  if (fix_ != 0 && (fix_ & kFixErrors) == 0) {
-    // -r leaks opens the image read-write: qemu marks it corrupt (sets the header's corrupt bit at
-    // once) and the check goes on to need a rebuild, which -r leaks does not do. (-r all is refused
-    // then: qemu's rebuild fails on the image it has just marked.)
+  if (fix_ != 0) {
+    // -r opens the image read-write: qemu marks it corrupt (sets the header's corrupt bit at once)
+    // and the check goes on to need a rebuild, which -r leaks does not do and -r all tries.
     repair_->mark_corrupt = true;
     l.text("qcow2: Marking image as corrupt: ")
         .bytes(message.span())
@@ -208,10 +239,14 @@ void Checker::signal_corruption(const Line& message) {
         .bytes(message.span())
         .text("; further non-fatal corruption events will be suppressed");
   }
-  log_.line(l.span());
+  log().line(l.span());
 }
 
 bool Checker::stored_refcount(uint64_t cluster, uint64_t& refcount) {
+  if (rebuild_finished_) {
+    refcount = rebuilt_->count_at(cluster);
+    return true;
+  }
   if (fixes_applied_) {
     size_t low = 0, high = fix_count_;
     while (low < high) {
@@ -252,7 +287,7 @@ int Checker::inc_refcounts(uint64_t offset, uint64_t size) {
         .hex(offset)
         .text(" size 0x")
         .hex(size);
-    log_.line(l.span());
+    log().line(l.span());
     res_.corruptions++;
     return 0;
   }
@@ -272,12 +307,12 @@ int Checker::inc_refcounts(uint64_t offset, uint64_t size) {
     if (refcount == refcount_max_) {
       Line l;
       l.text("ERROR: overflow cluster offset=0x").hex(c);
-      log_.line(l.span());
+      log().line(l.span());
       Line hint;
       hint.text(
           "Use qemu-img amend to increase the refcount entry width or qemu-img convert to create a clean copy "
           "if the image cannot be opened for writing");
-      log_.line(hint.span());
+      log().line(hint.span());
       res_.corruptions++;
     } else if (wide_) {
       // A 64-bit width keeps counting in 32 bits: more references than that cannot be made in time.
@@ -294,14 +329,14 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
   if (beyond_io_ceiling(l2_offset, cluster_size_)) {
     Line l;
     l.text("ERROR: I/O error in check_refcounts_l2");
-    log_.line(l.span());
+    log().line(l.span());
     res_.check_errors++;
     return kCheckEio;
   }
   if (read_zero_padded(image_, l2_offset, l2_buffer_, static_cast<size_t>(cluster_size_)).is_error()) {
     Line l;
     l.text("ERROR: I/O error in check_refcounts_l2");
-    log_.line(l.span());
+    log().line(l.span());
     res_.check_errors++;
     return kCheckEio;
   }
@@ -316,7 +351,7 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
     if (type != ClusterType::compressed && (entry & kL2StdReservedMask) != 0) {
       Line l;
       l.text("ERROR found l2 entry with reserved bits set: ").hex(entry);
-      log_.line(l.span());
+      log().line(l.span());
       res_.corruptions++;
     }
     switch (type) {
@@ -326,14 +361,14 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
           l.text("ERROR: coffset=0x")
               .hex(entry & cluster_offset_mask)
               .text(": copied flag must never be set for compressed clusters");
-          log_.line(l.span());
+          log().line(l.span());
           entry &= ~kOflagCopied;
           res_.corruptions++;
         }
         if (input_.has_data_file) {
           Line l;
           l.text("ERROR compressed cluster ").dec(i).text(" with data file, entry=0x").hex(entry);
-          log_.line(l.span());
+          log().line(l.span());
           res_.corruptions++;
           break;
         }
@@ -343,7 +378,7 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
               .dec(i)
               .text(" with non-zero subcluster allocation bitmap, entry=0x")
               .hex(entry);
-          log_.line(l.span());
+          log().line(l.span());
           res_.corruptions++;
           break;
         }
@@ -366,7 +401,7 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
           res_.corruptions++;
           Line l;
           l.text("ERROR offset=").hex(offset).text(": Allocated cluster has corrupted subcluster allocation bitmap");
-          log_.line(l.span());
+          log().line(l.span());
         }
         if ((offset & (cluster_size_ - 1)) != 0) {
           bool contains_data =
@@ -380,7 +415,7 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
               .hex(offset)
               .text(contains_data ? ": Data cluster is not properly aligned; L2 entry corrupted."
                                   : ": Preallocated cluster is not properly aligned; L2 entry corrupted.");
-          log_.line(l.span());
+          log().line(l.span());
         }
         if (frag_info) {
           res_.allocated_clusters++;
@@ -399,7 +434,7 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
           res_.corruptions++;
           Line l;
           l.text("ERROR: Unallocated cluster has non-zero subcluster allocation map");
-          log_.line(l.span());
+          log().line(l.span());
         }
         break;
     }
@@ -415,7 +450,7 @@ int Checker::check_l1(uint64_t l1_offset, uint64_t l1_size, bool frag_info) {
   if (beyond_io_ceiling(l1_offset, l1_bytes)) {
     Line l;
     l.text("ERROR: I/O error in check_refcounts_l1");
-    log_.line(l.span());
+    log().line(l.span());
     res_.check_errors++;
     return kCheckEio;
   }
@@ -424,7 +459,7 @@ int Checker::check_l1(uint64_t l1_offset, uint64_t l1_size, bool frag_info) {
     if (read_zero_padded(image_, l1_offset + done, chunk_, n).is_error()) {
       Line l;
       l.text("ERROR: I/O error in check_refcounts_l1");
-      log_.line(l.span());
+      log().line(l.span());
       res_.check_errors++;
       return kCheckEio;
     }
@@ -436,7 +471,7 @@ int Checker::check_l1(uint64_t l1_offset, uint64_t l1_size, bool frag_info) {
       if ((entry & kL1ReservedMask) != 0) {
         Line l;
         l.text("ERROR found L1 entry with reserved bits set: ").hex(entry);
-        log_.line(l.span());
+        log().line(l.span());
         res_.corruptions++;
       }
       uint64_t l2_offset = entry & kL1OffsetMask;
@@ -444,7 +479,7 @@ int Checker::check_l1(uint64_t l1_offset, uint64_t l1_size, bool frag_info) {
       if ((l2_offset & (cluster_size_ - 1)) != 0) {
         Line l;
         l.text("ERROR l2_offset=").hex(l2_offset).text(": Table is not cluster aligned; L1 entry corrupted");
-        log_.line(l.span());
+        log().line(l.span());
         res_.corruptions++;
       }
       if (int e = check_l2(l2_offset, frag_info)) return e;
@@ -458,7 +493,7 @@ int Checker::check_snapshots() {
   if (input_.has_data_file && count != 0) {
     Line l;
     l.text("ERROR ").dec(count).text(" snapshots in image with data file");
-    log_.line(l.span());
+    log().line(l.span());
     res_.corruptions++;
   }
   Qcow2SnapshotReader reader(input_.snapshot_table, count, cluster_size_, h_.snapshots_offset);
@@ -475,7 +510,7 @@ int Checker::check_snapshots() {
           .text(") l1_offset=")
           .alt_hex(s.l1_table_offset)
           .text(": L1 table is not cluster aligned; snapshot table entry corrupted");
-      log_.line(l.span());
+      log().line(l.span());
       res_.corruptions++;
       continue;
     }
@@ -488,7 +523,7 @@ int Checker::check_snapshots() {
           .text(") l1_size=")
           .alt_hex(s.l1_size)
           .text(": L1 table is too large; snapshot table entry corrupted");
-      log_.line(l.span());
+      log().line(l.span());
       res_.corruptions++;
       continue;
     }
@@ -567,14 +602,14 @@ int Checker::check_bitmaps() {
 }
 
 int Checker::check_refblocks() {
-  for (uint64_t i = 0; i < stored_.table_entries(); i++) {
-    uint64_t raw = stored_.table_entry(i);
+  for (uint64_t i = 0; i < table_entries(); i++) {
+    uint64_t raw = table_entry(i);
     uint64_t offset = raw & kRefTableOffsetMask;
     uint64_t cluster = offset >> h_.cluster_bits;
     if ((raw & kRefTableReservedMask) != 0) {
       Line l;
       l.text("ERROR refcount table entry ").dec(i).text(" has reserved bits set");
-      log_.line(l.span());
+      log().line(l.span());
       res_.corruptions++;
       rebuild_ = true;
       continue;
@@ -582,19 +617,20 @@ int Checker::check_refblocks() {
     if ((offset & (cluster_size_ - 1)) != 0) {
       Line l;
       l.text("ERROR refcount block ").dec(i).text(" is not cluster aligned; refcount table entry corrupted");
-      log_.line(l.span());
+      log().line(l.span());
       res_.corruptions++;
       rebuild_ = true;
       continue;
     }
     if (cluster >= nb_clusters_) {
-      // qemu's -r all grows the file to take the block in: refused before anything is printed for it.
-      if ((fix_ & kFixErrors) != 0)
-        return refuse("repairing a refcount block outside the image is not supported by instar yet");
+      if ((fix_ & kFixErrors) != 0) {
+        if (int e = take_in_outside_block(i, offset)) return e;
+        continue;
+      }
       res_.corruptions++;
       Line l;
       l.text("ERROR refcount block ").dec(i).text(" is outside image");
-      log_.line(l.span());
+      log().line(l.span());
       continue;
     }
     if (offset != 0) {
@@ -603,7 +639,7 @@ int Checker::check_refblocks() {
       if (refcount != 1) {
         Line l;
         l.text("ERROR refcount block ").dec(i).text(" refcount=").dec(refcount);
-        log_.line(l.span());
+        log().line(l.span());
         res_.corruptions++;
         rebuild_ = true;
       }
@@ -619,7 +655,7 @@ void Checker::compare_refcounts(uint8_t fix, uint64_t& highest_cluster) {
     if (!stored_refcount(i, refcount1)) {
       Line l;
       l.text("Can't get refcount for cluster ").dec(i).text(": ").text(strerror_text(kCheckEio));
-      log_.line(l.span());
+      log().line(l.span());
       res_.check_errors++;
       continue;
     }
@@ -642,7 +678,7 @@ void Checker::compare_refcounts(uint8_t fix, uint64_t& highest_cluster) {
           .dec(refcount1)
           .text(" reference=")
           .dec(refcount2);
-      log_.line(l.span());
+      log().line(l.span());
       if (fixed != nullptr)
         (*fixed)++;  // planned and validated before this pass: the write cannot be refused later
       else if (refcount1 < refcount2)
@@ -689,14 +725,14 @@ int Checker::check_oflag_copied(CopiedPass pass, uint64_t& mismatches) {
               .hex(l1_entry)
               .text(" refcount=")
               .dec(refcount);
-          log_.line(l.span());
+          log().line(l.span());
         }
       }
       if (read_zero_padded(image_, l2_offset, l2_buffer_, static_cast<size_t>(cluster_size_)).is_error()) {
         if (dry_run) return kCheckEio;
         Line l;
         l.text("ERROR: Could not read L2 table: ").text(strerror_text(kCheckEio));
-        log_.line(l.span());
+        log().line(l.span());
         res_.check_errors++;
         return kCheckEio;
       }
@@ -724,7 +760,7 @@ int Checker::check_oflag_copied(CopiedPass pass, uint64_t& mismatches) {
               .hex(entry)
               .text(" refcount=")
               .dec(data_refcount);
-          log_.line(l.span());
+          log().line(l.span());
         }
       }
     }
@@ -796,7 +832,33 @@ int Checker::run() {
   res_.total_clusters = disk_bytes / cluster_size_ + (disk_bytes % cluster_size_ != 0 ? 1 : 0);
 
   // One spare entry: a reference may reach into the cluster just past the end of the file.
-  capacity_ = nb_clusters_ + 1;
+  if (int e = allocate_counts(nb_clusters_ + 1)) return e;
+  auto l2 = scratch_.allocate(static_cast<size_t>(cluster_size_));
+  auto chunk = scratch_.allocate(kTableChunk);
+  if (l2.is_error() || chunk.is_error() || stored_.load(scratch_).is_error()) {
+    res_.check_errors++;
+    return kCheckEnomem;
+  }
+  l2_buffer_ = l2.value();
+  l2_ = ByteSpan(l2_buffer_, static_cast<size_t>(cluster_size_));
+  chunk_ = chunk.value();
+
+  if (int e = calculate()) return e;
+
+  CheckCounts pre_compare = res_;
+  uint64_t highest_cluster = 0;
+  compare_refcounts(0, highest_cluster);
+  if (fix_ != 0) {
+    if (int e = repair_refcounts(pre_compare, highest_cluster)) return e;
+  }
+  uint64_t mismatches = 0;
+  if (int e = check_oflag_copied(CopiedPass::report, mismatches)) return e;
+  res_.image_end_offset = (highest_cluster + 1) * cluster_size_;
+  return 0;
+}
+
+int Checker::allocate_counts(uint64_t capacity) {
+  capacity_ = capacity;
   auto refs = scratch_.allocate(static_cast<size_t>(capacity_ * (wide_ ? 4 : 2)));
   if (refs.is_error()) {
     res_.check_errors++;
@@ -809,39 +871,35 @@ int Checker::run() {
     refs16_ = reinterpret_cast<uint16_t*>(refs.value());
     for (uint64_t i = 0; i < capacity_; i++) refs16_[i] = 0;
   }
-  auto l2 = scratch_.allocate(static_cast<size_t>(cluster_size_));
-  auto chunk = scratch_.allocate(kTableChunk);
-  if (l2.is_error() || chunk.is_error() || stored_.load(scratch_).is_error()) {
-    res_.check_errors++;
-    return kCheckEnomem;
-  }
-  l2_buffer_ = l2.value();
-  l2_ = ByteSpan(l2_buffer_, static_cast<size_t>(cluster_size_));
-  chunk_ = chunk.value();
+  return 0;
+}
 
-  // calculate_refcounts: header, active L1/L2, snapshots, snapshot table,
-  // refcount table, encryption header, bitmaps, refcount blocks.
+// qemu's calculate_refcounts: header, active L1/L2, snapshots, snapshot table,
+// refcount table, encryption header, bitmaps, refcount blocks.
+int Checker::calculate() {
   if (int e = inc_refcounts(0, cluster_size_)) return e;
   if (int e = check_l1(h_.l1_table_offset, h_.l1_size, true)) return e;
   if (int e = check_snapshots()) return e;
-  if (int e = inc_refcounts(h_.refcount_table_offset, stored_.table_entries() * 8)) return e;
+  if (int e = inc_refcounts(table_offset(), table_entries() * 8)) return e;
   const Extensions& ext = *input_.ext;
   if (ext.has_crypto_header && ext.crypto_header.length != 0) {
     if (int e = inc_refcounts(ext.crypto_header.offset, ext.crypto_header.length)) return e;
   }
   if (int e = check_bitmaps()) return e;
-  if (int e = check_refblocks()) return e;
+  return check_refblocks();
+}
 
-  CheckCounts pre_compare = res_;
-  uint64_t highest_cluster = 0;
-  compare_refcounts(0, highest_cluster);
-  if (fix_ != 0) {
-    if (int e = repair_refcounts(pre_compare, highest_cluster)) return e;
+uint64_t Checker::table_entry(uint64_t i) const {
+  if (rebuilt_ == nullptr) return stored_.table_entry(i);
+  size_t low = 0, high = rebuilt_->block_count;
+  while (low < high) {
+    size_t mid = low + (high - low) / 2;
+    if (rebuilt_->blocks[mid].index < i)
+      low = mid + 1;
+    else
+      high = mid;
   }
-  uint64_t mismatches = 0;
-  if (int e = check_oflag_copied(CopiedPass::report, mismatches)) return e;
-  res_.image_end_offset = (highest_cluster + 1) * cluster_size_;
-  return 0;
+  return low < rebuilt_->block_count && rebuilt_->blocks[low].index == i ? rebuilt_->blocks[low].offset : 0;
 }
 
 int Checker::refuse(const char* what) {
@@ -880,15 +938,162 @@ void Checker::protect(uint64_t offset, uint64_t length) {
     protected_[protected_count_++] = ProtectedRange{offset, length};
 }
 
+// qemu's -r all on a refcount block beyond the end of the file: it truncates
+// the file to end with that block (zeros: every refcount in it is 0), counts
+// the block, and the refcounts it now reads need the rebuild.
+int Checker::take_in_outside_block(uint64_t index, uint64_t offset) {
+  Line l;
+  l.text("Repairing refcount block ").dec(index).text(" is outside image");
+  log().line(l.span());
+  const char* refused = "repairing a refcount block outside the image this way is not supported by instar yet";
+  if (offset > 0x7fffffffffffffffull - cluster_size_) {
+    // qemu cannot truncate that far (EINVAL): the block stays uncounted and the rebuild follows.
+    Line e;
+    e.text("ERROR could not resize image: ").text(strerror_text(kCheckEinval));
+    log().line(e.span());
+    res_.corruptions++;
+    rebuild_ = true;
+    return 0;
+  }
+  uint64_t size = offset + cluster_size_;
+  uint64_t clusters = size >> h_.cluster_bits;
+  // Past 1 TiB the host's file system or qemu's allocation may refuse the truncation: not reproduced.
+  if (input_.growth == nullptr || size > (uint64_t{1} << 40) || clusters > kIntMax) return refuse(refused);
+  uint16_t* old16 = refs16_;
+  uint32_t* old32 = refs32_;
+  uint64_t old_count = nb_clusters_ + 1 < capacity_ ? nb_clusters_ + 1 : capacity_;
+  if (allocate_counts(clusters + 1) != 0) {
+    res_.check_errors--;
+    return refuse(refused);
+  }
+  for (uint64_t k = 0; k < old_count; k++) {
+    if (wide_)
+      refs32_[k] = old32[k];
+    else
+      refs16_[k] = old16[k];
+  }
+  input_.growth->grow(size);
+  repair_->truncated_size = size;
+  file_length_ = size;
+  nb_clusters_ = clusters;
+  res_.corruptions_fixed++;
+  return inc_refcounts(offset, cluster_size_);
+}
+
+// The references counted again over the rebuilt structure (qemu's
+// calculate_refcounts after rebuild_refcount_structure): the file as the
+// rebuild grows it, the new table and blocks in place of the old.
+int Checker::recount_rebuilt() {
+  file_length_ = rebuilt_->file_size;
+  nb_clusters_ = rebuilt_->cluster_count;
+  if (refs16_ == recount16_ && refs32_ == recount32_ && capacity_ == nb_clusters_ + 1) {
+    for (uint64_t i = 0; i < capacity_; i++) {
+      if (wide_)
+        refs32_[i] = 0;
+      else
+        refs16_[i] = 0;
+    }
+  } else {
+    if (int e = allocate_counts(nb_clusters_ + 1)) return e;
+    recount16_ = refs16_;
+    recount32_ = refs32_;
+  }
+  return calculate();
+}
+
+// qemu's -r all when only a new refcount structure fixes the image: its
+// rebuild_refcount_structure, a recount, and the repair of the leaks the old
+// structure leaves behind. All of it is planned and validated silently first
+// (so a refused rebuild prints no line of it), then logged as qemu prints it.
+int Checker::rebuild_structure(uint64_t& highest_cluster) {
+  RebuildLayout layout;
+  layout.cluster_bits = h_.cluster_bits;
+  layout.refcount_order = h_.refcount_order;
+  layout.file_size = file_length_;
+  layout.old_table = stored_.table();
+  const ClusterCounts original = counts();
+  auto plan = plan_refcount_rebuild(layout, original, scratch_);
+  if (plan.is_error()) return refuse(plan.error().message);
+  if (plan.value().first_write_overlaps && repair_->truncated_size != 0)
+    return refuse("a failing rebuild of a truncated file is not supported by instar yet");
+  if (plan.value().first_write_overlaps) {
+    // qemu's overlap check refuses its first write (a new block where a broken old table entry
+    // points): the image is marked corrupt, if it was not yet, and nothing else is written.
+    Line l;
+    l.text("Rebuilding refcount structure");
+    log().line(l.span());
+    Line m;
+    m.text("Preventing invalid write on metadata (overlaps with refcount block)");
+    signal_corruption(m);
+    Line e;
+    e.text("ERROR writing refblock: ").text(strerror_text(kCheckEio));
+    log().error_line(e.span());
+    res_.check_errors++;
+    return kCheckEio;
+  }
+  if (signaled_corruption_) {
+    // qemu's rebuild of an image it has marked corrupt writes the new structure, but its leak and
+    // OFLAG_COPIED repairs then fail on the disabled image, and its second check fails ("No medium
+    // found"): not reproduced.
+    return refuse(
+        "rebuilding the refcount structure of an image marked corrupt during the check is not supported by instar "
+        "yet");
+  }
+  repair_->rebuild = plan.value();
+  repair_->has_rebuild = true;
+  rebuilt_ = &repair_->rebuild;
+  const CheckCounts first = res_;
+  muted_ = true;
+  int e = recount_rebuilt();
+  muted_ = false;
+  res_ = first;
+  if (e != 0) return refuse("the recount after rebuilding the refcount structure failed");
+  auto finished = finish_refcount_rebuild(repair_->rebuild, original, counts(), scratch_);
+  if (finished.is_error()) return refuse(finished.error().message);
+  rebuild_finished_ = true;
+  repair_->plan.discards = rebuilt_->discards;
+  repair_->plan.discard_count = rebuilt_->discard_count;
+  repair_copied_ = true;
+  if (int e2 = plan_copied_repair_now()) return e2;
+
+  Line l;
+  l.text("Rebuilding refcount structure");
+  log().line(l.span());
+  res_.corruptions = 0;
+  res_.leaks = 0;
+  if (int e2 = recount_rebuilt()) return e2;
+  // The leaks the old structure left, lowered to the recount (qemu counts them in a result it drops).
+  highest_cluster = 0;
+  for (uint64_t k = 0; k < rebuilt_->cluster_count; k++)
+    if (rebuilt_->count_at(k) != 0) highest_cluster = k;
+  for (size_t i = 0; i < rebuilt_->lowered_count; i++) {
+    const RefcountFix& f = rebuilt_->lowered[i];
+    if (f.cluster > highest_cluster) highest_cluster = f.cluster;
+    Line r;
+    r.text("Repairing cluster ")
+        .dec(f.cluster)
+        .text(" refcount=")
+        .dec(f.refcount)
+        .text(" reference=")
+        .dec(rebuilt_->count_at(f.cluster));
+    log().line(r.span());
+  }
+  if (res_.corruptions < first.corruptions) res_.corruptions_fixed += first.corruptions - res_.corruptions;
+  if (res_.leaks < first.leaks) res_.leaks_fixed += first.leaks - res_.leaks;
+  return 0;
+}
+
 // qemu's qcow2_check_refcounts after the first compare pass, when repairing.
 // Everything is decided and planned before the logged second pass, so a
 // repair instar refuses is refused before a "Repairing" line is printed.
 int Checker::repair_refcounts(const CheckCounts& pre_compare, uint64_t& highest_cluster) {
+  if (repair_->truncated_size != 0 && !rebuild_)
+    return refuse("repairing a refcount block outside the image without a rebuild is not supported by instar yet");
   if (rebuild_) {
-    if ((fix_ & kFixErrors) != 0) return refuse("rebuilding the refcount structure is not supported by instar yet");
+    if ((fix_ & kFixErrors) != 0) return rebuild_structure(highest_cluster);
     Line l;
     l.text("ERROR need to rebuild refcount structures");
-    log_.line(l.span());
+    log().line(l.span());
     res_.check_errors++;
     return kCheckEio;
   }

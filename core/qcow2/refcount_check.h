@@ -12,6 +12,7 @@
 #include "core/io/block_device.h"
 #include "core/qcow2/header.h"
 #include "core/qcow2/refcount_copied_plan.h"
+#include "core/qcow2/refcount_rebuild_plan.h"
 #include "core/qcow2/refcount_repair_plan.h"
 
 namespace instar::qcow2 {
@@ -48,6 +49,16 @@ class CheckLog {
   ~CheckLog() = default;
 };
 
+// -r all: qemu truncates the file larger to take in a refcount block outside it. The image device
+// then reads as that long (zeros past the old end); the file itself grows when the repair is issued.
+class FileGrowth {
+ public:
+  virtual void grow(uint64_t size) = 0;
+
+ protected:
+  ~FileGrowth() = default;
+};
+
 // What the check needs from the opened image.
 struct CheckInput {
   const Header* header = nullptr;
@@ -57,6 +68,7 @@ struct CheckInput {
   ByteSpan snapshot_table;
   // -r: kRepairLeaks and/or kRepairErrors (qemu's BDRV_FIX_LEAKS, BDRV_FIX_ERRORS); 0 checks only.
   uint8_t repair = 0;
+  FileGrowth* growth = nullptr;  // -r all only
 };
 
 // What a check with repair decided. Nothing is written by the check itself:
@@ -65,6 +77,12 @@ struct RepairResult {
   const char* refused = nullptr;  // a repair qemu would do that instar does not (nothing is planned)
   RepairPlan plan;
   CopiedPlan copied;  // the OFLAG_COPIED repair, issued after `plan` (they touch different bytes)
+  // -r all: a new refcount structure (issued first: blocks, table, header fields), whose freed
+  // clusters are `plan`'s discards. The file grows to rebuild.file_size.
+  bool has_rebuild = false;
+  RebuildPlan rebuild;
+  // qemu truncated the file to this size first (a refcount block outside it); 0 if not.
+  uint64_t truncated_size = 0;
   // qemu marked the image corrupt (a fatal corruption event on the image -r opened read-write): the
   // header's corrupt bit is set whatever the check's outcome.
   bool mark_corrupt = false;
