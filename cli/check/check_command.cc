@@ -329,8 +329,13 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
       // A rebuild that grows the file (qemu writes its new refcount structure past the end): core
       // wrote nothing and said how large the file becomes. The same repair runs again on a device
       // exactly that large, told the file's length; the sandboxes refuse writes beyond it.
+      // The size comes from the sandboxed parser: bounded here, whatever core promised. qemu's rebuild
+      // writes a few clusters past the end, or extends the file (sparsely) out to a refcount block the
+      // table names; core refuses such a block beyond 1 TiB, and so does the host.
+      constexpr uint64_t kMaxGrownFile = uint64_t{1} << 40;
       uint64_t grow_to = *repaired.repair_grow_to;
       if (grow_to <= writable->length) return fail("instar: a rebuild asked to grow the file to its own size");
+      if (grow_to > kMaxGrownFile) return fail("instar: a rebuild asked to grow the file beyond 1 TiB");
       int fd = ::dup(writable->device->fd());
       if (fd < 0) return fail(std::strerror(errno));
       FileBlockDevice grown(fd, grow_to, true);
