@@ -19,6 +19,14 @@ class Arena {
     used_ = start + bytes;
     return base_ + start;
   }
+  // `count` objects of T, the size checked for overflow; uninitialised.
+  template <typename T>
+  Result<T*> allocate_array(uint64_t count) {
+    if (count > SIZE_MAX / sizeof(T)) return make_error(Errc::too_large, "Cannot allocate memory");
+    auto bytes = allocate(static_cast<size_t>(count) * sizeof(T));
+    if (bytes.is_error()) return bytes.error();
+    return reinterpret_cast<T*>(bytes.value());
+  }
   size_t used() const { return used_; }
   size_t capacity() const { return size_; }
 

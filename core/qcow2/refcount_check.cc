@@ -924,9 +924,8 @@ Result<void> Checker::collect_fixes() {
     }
     if (pass == 0) {
       if (count == 0) return ok();
-      INSTAR_TRY_ASSIGN(bytes, checked_mul(count, sizeof(RefcountFix)));
-      INSTAR_TRY_ASSIGN(memory, scratch_.allocate(static_cast<size_t>(bytes)));
-      fixes_ = reinterpret_cast<RefcountFix*>(memory);
+      INSTAR_TRY_ASSIGN(memory, scratch_.allocate_array<RefcountFix>(count));
+      fixes_ = memory;
     }
     fix_count_ = count;
   }

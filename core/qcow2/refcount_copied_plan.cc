@@ -95,15 +95,9 @@ Result<CopiedPlan> plan_copied_repair(const CopiedLayout& layout, const L1Copied
     return make_error(Errc::invalid, "the L1 table overlaps other metadata");
 
   INSTAR_TRY_ASSIGN(total, checked_add(l1_count, l2_count));
-  INSTAR_TRY_ASSIGN(write_bytes, checked_mul(total, sizeof(CopiedWrite)));
-  INSTAR_TRY_ASSIGN(write_memory, scratch.allocate(static_cast<size_t>(write_bytes)));
-  INSTAR_TRY_ASSIGN(span_bytes, checked_mul(total, sizeof(RepairSpan)));
-  INSTAR_TRY_ASSIGN(span_memory, scratch.allocate(static_cast<size_t>(span_bytes)));
-  INSTAR_TRY_ASSIGN(table_bytes, checked_mul(l2_count, sizeof(uint64_t)));
-  INSTAR_TRY_ASSIGN(table_memory, scratch.allocate(static_cast<size_t>(table_bytes)));
-  auto* writes = reinterpret_cast<CopiedWrite*>(write_memory);
-  auto* spans = reinterpret_cast<RepairSpan*>(span_memory);
-  auto* tables = reinterpret_cast<uint64_t*>(table_memory);
+  INSTAR_TRY_ASSIGN(writes, scratch.allocate_array<CopiedWrite>(total));
+  INSTAR_TRY_ASSIGN(spans, scratch.allocate_array<RepairSpan>(total));
+  INSTAR_TRY_ASSIGN(tables, scratch.allocate_array<uint64_t>(l2_count));
   size_t write_count = 0, span_count = 0, table_count = 0;
 
   // L1 entries: consecutive ones share a span while it stays within a cluster.

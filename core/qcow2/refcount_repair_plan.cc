@@ -34,15 +34,9 @@ Result<RepairPlan> plan_refcount_repair(const RepairLayout& layout, const Refcou
 
   RepairPlan plan;
   if (fix_count == 0) return plan;
-  INSTAR_TRY_ASSIGN(write_bytes, checked_mul(fix_count, sizeof(RefcountWrite)));
-  INSTAR_TRY_ASSIGN(write_memory, scratch.allocate(static_cast<size_t>(write_bytes)));
-  INSTAR_TRY_ASSIGN(discard_bytes, checked_mul(fix_count, sizeof(RepairDiscard)));
-  INSTAR_TRY_ASSIGN(discard_memory, scratch.allocate(static_cast<size_t>(discard_bytes)));
-  INSTAR_TRY_ASSIGN(span_bytes, checked_mul(fix_count, sizeof(RepairSpan)));
-  INSTAR_TRY_ASSIGN(span_memory, scratch.allocate(static_cast<size_t>(span_bytes)));
-  auto* writes = reinterpret_cast<RefcountWrite*>(write_memory);
-  auto* discards = reinterpret_cast<RepairDiscard*>(discard_memory);
-  auto* spans = reinterpret_cast<RepairSpan*>(span_memory);
+  INSTAR_TRY_ASSIGN(writes, scratch.allocate_array<RefcountWrite>(fix_count));
+  INSTAR_TRY_ASSIGN(discards, scratch.allocate_array<RepairDiscard>(fix_count));
+  INSTAR_TRY_ASSIGN(spans, scratch.allocate_array<RepairSpan>(fix_count));
   size_t write_count = 0, discard_count = 0, span_count = 0;
 
   for (size_t i = 0; i < fix_count; i++) {
