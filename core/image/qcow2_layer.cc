@@ -45,6 +45,20 @@ uint64_t range_bits(uint32_t from, uint32_t to) {
 
 }  // namespace
 
+uint32_t l2_slice_entries(uint64_t virtual_size, uint32_t cluster_bits, uint32_t l2_entry_bytes) {
+  // qemu's read_cache_sizes with no cache options: an L2 cache of at most 32 MiB (Linux's
+  // DEFAULT_L2_CACHE_MAX_SIZE); when that cannot hold every L2 table of the disk, its entries (slices)
+  // are 4 KiB instead of a whole cluster.
+  constexpr uint64_t kDefaultL2CacheMax = 32ull << 20;
+  const uint64_t cluster = uint64_t{1} << cluster_bits;
+  uint64_t l2_entries = (virtual_size >> cluster_bits) + ((virtual_size & (cluster - 1)) != 0 ? 1 : 0);
+  uint64_t max_l2_cache = l2_entries * l2_entry_bytes;  // qcow2 sizes stay far below 2^64 / 16
+  max_l2_cache = (max_l2_cache + cluster - 1) & ~(cluster - 1);
+  uint64_t entry_size = cluster;
+  if (max_l2_cache > kDefaultL2CacheMax && cluster > 4096) entry_size = 4096;
+  return static_cast<uint32_t>(entry_size / l2_entry_bytes);
+}
+
 Result<void> Qcow2Layer::init(BlockDevice& image, const qcow2::OpenedImage& o, BlockDevice& data,
                               uint8_t data_number, Arena& scratch) {
   const qcow2::Header& h = o.header;
@@ -56,6 +70,7 @@ Result<void> Qcow2Layer::init(BlockDevice& image, const qcow2::OpenedImage& o, B
   subcluster_bits_ = h.extended_l2() ? h.cluster_bits - 5 : h.cluster_bits;
   l2_entry_bytes_ = h.extended_l2() ? 16 : 8;
   l2_entries_ = static_cast<uint32_t>(cluster_size() / l2_entry_bytes_);
+  slice_entries_ = l2_slice_entries(h.size, cluster_bits_, l2_entry_bytes_);
   version_ = h.version;
   refcount_order_ = h.refcount_order;
   external_data_ = o.has_data_file;
@@ -229,8 +244,9 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
   if (bytes > kIntMax) bytes = kIntMax;
   uint64_t in_cluster = offset & (cluster_size() - 1);
   uint64_t needed = bytes + in_cluster;
-  uint64_t l2_index = (offset >> cluster_bits_) & (l2_entries_ - 1);
-  uint64_t available = (uint64_t{l2_entries_} - l2_index) << cluster_bits_;
+  // qemu answers at most to the end of the L2 slice its cache holds (qcow2_get_host_offset).
+  uint64_t l2_index = (offset >> cluster_bits_) & (slice_entries_ - 1);
+  uint64_t available = (uint64_t{slice_entries_} - l2_index) << cluster_bits_;
   if (needed > available) needed = available;
 
   Type type = Type::unallocated_plain;

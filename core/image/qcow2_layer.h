@@ -9,6 +9,11 @@
 
 namespace instar::image {
 
+// Entries in one slice of qemu's L2 table cache for an image of `virtual_size` bytes (qemu's
+// read_cache_sizes without cache options): a whole table, or 4 KiB of it when the default 32 MiB cache
+// cannot hold every table. qemu's block status never runs past a slice.
+uint32_t l2_slice_entries(uint64_t virtual_size, uint32_t cluster_bits, uint32_t l2_entry_bytes);
+
 class Qcow2Layer final : public Layer {
  public:
   Qcow2Layer() = default;
@@ -57,6 +62,7 @@ class Qcow2Layer final : public Layer {
   uint32_t subclusters_ = 1;  // per cluster: 32 with extended L2 entries
   uint32_t l2_entry_bytes_ = 8;
   uint32_t l2_entries_ = 0;  // per table
+  uint32_t slice_entries_ = 0;  // per slice of qemu's L2 cache: the most one status answer covers
   uint32_t version_ = 3;
   uint32_t refcount_order_ = 4;
   bool external_data_ = false;
