@@ -13,20 +13,23 @@ namespace instar::cli {
 namespace {
 
 std::optional<OpenedImage> open_image(const std::string& path, bool writable, bool direct, std::string& error) {
-  if (direct) {
-    // qemu's open with O_DIRECT: EINVAL is its own message; any other outcome is the ordinary open's.
-    int probe = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (probe < 0 && errno == EINVAL) {
-      error = "Could not open '" + path + "': filesystem does not support O_DIRECT";
-      return std::nullopt;
-    }
-    if (probe >= 0) ::close(probe);
-  }
   // O_NONBLOCK so that a FIFO cannot hang the open; it is refused below.
   int fd = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     error = "Could not open '" + path + "': " + std::strerror(errno);
     return std::nullopt;
+  }
+  if (direct) {
+    // qemu opens with O_DIRECT: what refuses it (EINVAL: a directory, a device, a file system without
+    // direct I/O) is its own message, before the file-type checks. The kernel applies the same test to
+    // setting the flag on this descriptor; it is cleared again, reads go through the page cache.
+    int flags = fcntl(fd, F_GETFL);
+    if (fcntl(fd, F_SETFL, flags | O_DIRECT) != 0 && errno == EINVAL) {
+      error = "Could not open '" + path + "': filesystem does not support O_DIRECT";
+      ::close(fd);
+      return std::nullopt;
+    }
+    fcntl(fd, F_SETFL, flags);
   }
   struct stat st;
   if (fstat(fd, &st) != 0) {

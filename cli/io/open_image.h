@@ -20,9 +20,9 @@ struct OpenedImage {
 
 // Opens read-only. On failure `error` holds qemu's file-driver text:
 // "Could not open '<path>': <strerror>". `direct`: qemu would open with O_DIRECT
-// (cache mode none, off or directsync); the file is tried with O_DIRECT first so
+// (cache mode none, off or directsync): O_DIRECT is set on the descriptor once so
 // that what such an open refuses (a directory, a character device, a file system
-// without O_DIRECT) fails as in qemu, then read through the page cache.
+// without O_DIRECT) fails as in qemu, then cleared; reads use the page cache.
 std::optional<OpenedImage> open_image_readonly(const std::string& path, std::string& error, bool direct = false);
 
 // Opens read-write, for an in-place repair (check -r) only: the device is

@@ -20,10 +20,6 @@ bool known_format_name(ByteSpan name, ImageFormat& out) {
   return image_format_from_name(text, out);
 }
 
-}  // namespace
-
-namespace {
-
 // The attached device playing `role` for layer device `parent`, as a device number; 0 if none.
 uint8_t find_attached(const Request& request, const Devices& devices, DeviceRole role, uint8_t parent) {
   for (size_t i = 0; i < kMaxAttached; i++) {
@@ -31,15 +27,6 @@ uint8_t find_attached(const Request& request, const Devices& devices, DeviceRole
       return static_cast<uint8_t>(i + 1);
   }
   return 0;
-}
-
-bool bytes_equal(ByteSpan a, const char* b) {
-  size_t n = 0;
-  while (b[n] != 0) n++;
-  if (a.size != n) return false;
-  for (size_t i = 0; i < n; i++)
-    if (a[i] != static_cast<uint8_t>(b[i])) return false;
-  return true;
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // the file's length is rounded up to a whole sector.
 #include "core/image/foreign_open.h"
 
+#include "core/base/bytes.h"
+#include "core/base/span_reader.h"
 #include "core/base/text.h"
 
 namespace instar {
@@ -12,16 +14,6 @@ namespace {
 
 constexpr uint64_t kSector = 512;
 constexpr size_t kVmdkDescriptorMax = (1u << 20) - 1;  // vmdk_read_desc's cap
-
-bool bytes_are(const uint8_t* bytes, const char* text, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (bytes[i] != static_cast<uint8_t>(text[i])) return false;
-  return true;
-}
-
-uint32_t load_be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
 
 Error unsupported(ImageFormat format) {
   static char text[96];
@@ -49,13 +41,13 @@ Error vmdk_error(BlockDevice& image, Arena& scratch) {
   uint8_t* desc = buffer.value();
   auto read = read_zero_padded(image, 0, desc, n);
   if (read.is_error()) return read.error();
-  if (bytes_are(desc, "COWD", 4) || bytes_are(desc, "KDMV", 4)) return unsupported(ImageFormat::vmdk);
+  if (bytes_equal(desc, "COWD", 4) || bytes_equal(desc, "KDMV", 4)) return unsupported(ImageFormat::vmdk);
   static const char kKey[] = "createType";
   const size_t key = sizeof kKey - 1;
   size_t end = 0;
   while (end < n && desc[end] != 0) end++;
   for (size_t i = 0; i + key <= end; i++)
-    if (bytes_are(desc + i, kKey, key)) return unsupported(ImageFormat::vmdk);  // a descriptor: not parsed
+    if (bytes_equal(desc + i, kKey, key)) return unsupported(ImageFormat::vmdk);  // a descriptor: not parsed
   return make_error(Errc::invalid, "invalid VMDK image descriptor");
 }
 
@@ -64,12 +56,12 @@ Error vpc_error(BlockDevice& image) {
   uint8_t footer[8];
   auto read = read_zero_padded(image, 0, footer, sizeof footer);
   if (read.is_error()) return read.error();
-  if (bytes_are(footer, "conectix", 8)) return unsupported(ImageFormat::vpc);
+  if (bytes_equal(footer, "conectix", 8)) return unsupported(ImageFormat::vpc);
   uint64_t length = sector_length(image);
   if (length < kSector) return make_error(Errc::invalid, "File too small for a VHD header");
   read = read_zero_padded(image, length - kSector, footer, sizeof footer);
   if (read.is_error()) return read.error();
-  if (bytes_are(footer, "conectix", 8)) return unsupported(ImageFormat::vpc);
+  if (bytes_equal(footer, "conectix", 8)) return unsupported(ImageFormat::vpc);
   return make_error(Errc::invalid, "invalid VPC image");
 }
 
@@ -88,10 +80,10 @@ Error foreign_open_error(ImageFormat format, BlockDevice& image, Arena& scratch)
       auto read = read_zero_padded(image, 0, head, sizeof head);
       if (read.is_error()) return read.error();
       if (format == ImageFormat::qed) {
-        if (!bytes_are(head, "QED\0", 4)) return make_error(Errc::invalid, "Image not in QED format");
+        if (!bytes_equal(head, "QED\0", 4)) return make_error(Errc::invalid, "Image not in QED format");
       } else if (format == ImageFormat::qcow) {
-        if (load_be32(head) != 0x514649fb) return make_error(Errc::invalid, "Image not in qcow format");
-        uint32_t version = load_be32(head + 4);
+        if (load_u32_be(ByteSpan(head, sizeof head), 0) != 0x514649fb) return make_error(Errc::invalid, "Image not in qcow format");
+        uint32_t version = load_u32_be(ByteSpan(head, sizeof head), 4);
         if (version == 2 || version == 3)
           return make_error(Errc::unsupported,
                             "qcow (v1) does not support qcow version {}\nTry the 'qcow2' driver instead.", version);
@@ -99,7 +91,7 @@ Error foreign_open_error(ImageFormat format, BlockDevice& image, Arena& scratch)
       } else {
         // The version (little-endian 2 at offset 16) is checked before the two magics.
         bool version = head[16] == 2 && head[17] == 0 && head[18] == 0 && head[19] == 0;
-        bool magic = bytes_are(head, "WithoutFreeSpace", 16) || bytes_are(head, "WithouFreSpacExt", 16);
+        bool magic = bytes_equal(head, "WithoutFreeSpace", 16) || bytes_equal(head, "WithouFreSpacExt", 16);
         if (!version || !magic) return make_error(Errc::invalid, "Image not in Parallels format");
       }
       return unsupported(format);
