@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "differential/case/contained_path.h"
+#include "differential/common/data_extents.h"
 #include "differential/common/sha256.h"
 #include "differential/runner/line_diff.h"
 
@@ -67,17 +68,10 @@ Layout layout_of(int fd, bool digests) {
   if (fstat(fd, &st) != 0) throw std::system_error(errno, std::generic_category(), "fstat");
   Layout out;
   out.size = static_cast<uint64_t>(st.st_size);
-  off_t pos = 0;
-  while (static_cast<uint64_t>(pos) < out.size) {
-    off_t data = lseek(fd, pos, SEEK_DATA);
-    if (data < 0) break;  // ENXIO: only a hole is left
-    off_t hole = lseek(fd, data, SEEK_HOLE);
-    if (hole < 0 || static_cast<uint64_t>(hole) > out.size) hole = static_cast<off_t>(out.size);
-    if (hole <= data) break;
-    DataExtent e{static_cast<uint64_t>(data), static_cast<uint64_t>(hole - data), ""};
+  for (const DataRange& r : data_ranges(fd, out.size)) {
+    DataExtent e{r.offset, r.length, ""};
     if (digests) e.sha256 = range_digest(fd, e.offset, e.length);
     out.data.push_back(std::move(e));
-    pos = hole;
   }
   return out;
 }

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include "differential/common/data_extents.h"
+
 namespace instar::diff {
 namespace {
 
@@ -36,16 +38,7 @@ void add_extent(std::vector<Extent>& out, Extent e) {
 // The data extents by SEEK_DATA / SEEK_HOLE, for filesystems without FIEMAP.
 std::vector<Extent> seek_extents(int fd, uint64_t size) {
   std::vector<Extent> out;
-  off_t pos = 0;
-  while (static_cast<uint64_t>(pos) < size) {
-    off_t data = lseek(fd, pos, SEEK_DATA);
-    if (data < 0) break;
-    off_t hole = lseek(fd, data, SEEK_HOLE);
-    if (hole < 0 || static_cast<uint64_t>(hole) > size) hole = static_cast<off_t>(size);
-    if (hole <= data) break;
-    add_extent(out, Extent{static_cast<uint64_t>(data), static_cast<uint64_t>(hole - data), false});
-    pos = hole;
-  }
+  for (const DataRange& r : data_ranges(fd, size)) add_extent(out, Extent{r.offset, r.length, false});
   return out;
 }
 
