@@ -66,21 +66,6 @@ Result<ByteSpan> read_padded(BlockDevice& image, Arena& scratch, uint64_t offset
   return ByteSpan(buffer, static_cast<size_t>(length));
 }
 
-// Whether a message ends in qemu's hint that check -r all fixes what it reports.
-bool mentions_repair_all(const char* message) {
-  static const char kHint[] = "qemu-img check -r all";
-  size_t n = 0;
-  while (message[n] != '\0') n++;
-  size_t k = sizeof kHint - 1;
-  if (n < k) return false;
-  for (size_t i = 0; i + k <= n; i++) {
-    size_t j = 0;
-    while (j < k && message[i + j] == kHint[j]) j++;
-    if (j == k) return true;
-  }
-  return false;
-}
-
 int errno_of(const Error& error) {
   switch (error.code) {
     case Errc::too_large:
@@ -370,7 +355,7 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     INSTAR_TRY_ASSIGN(table, read_clipped(image, scratch, h.snapshots_offset, kQcow2MaxSnapshotTableBytes));
     snapshot_table = table;
     auto valid = Qcow2SnapshotReader(table, h.nb_snapshots, h.cluster_size(), h.snapshots_offset).validate();
-    if (valid.is_error() && (repair & kRepairErrors) != 0 && mentions_repair_all(valid.error().message)) {
+    if (valid.is_error() && (repair & kRepairErrors) != 0 && qcow2_snapshot_error_repairable(valid.error())) {
       // What qemu's message says -r all removes (extra data, overhanging snapshots), it does, by
       // rewriting the snapshot table.
       out.put_string(kCheckRepairRefused, "repairing the snapshot table is not supported by instar yet");

@@ -36,6 +36,11 @@ struct Qcow2Snapshot {
 //   "Snapshot table is too big" (+ the hint "... all {} overhanging snapshots ..."),
 //   "Failed to read snapshot table: Input/output error" (a read reaching past kQemuMaxIoOffset).
 // qemu reads the whole table before using any entry: drain next() (or call validate()) first.
+// Whether an error of Qcow2SnapshotReader::next() or validate() is one qemu's `check -r all` repairs by
+// rewriting the table (too much extra data in an entry, overhanging snapshots: its message says so). They
+// are the reader's only too_large errors; the others are read errors.
+inline bool qcow2_snapshot_error_repairable(const Error& error) { return error.code == Errc::too_large; }
+
 class Qcow2SnapshotReader {
  public:
   Qcow2SnapshotReader(ByteSpan table, uint32_t nb_snapshots, uint64_t cluster_size, uint64_t table_offset = 0)

@@ -225,6 +225,7 @@ TEST(Qcow2SnapshotTable, RejectsTooMuchExtraDataNamingTheEntry) {
                "Too much extra metadata in snapshot table entry {}\n"
                "You can force-remove this extra metadata with qemu-img check -r all");
   EXPECT_EQ(got.error().detail, 1u);
+  EXPECT_TRUE(qcow2_snapshot_error_repairable(got.error()));  // what check -r all removes
   // The error sticks.
   auto again = r.next(s);
   ASSERT_TRUE(again.is_error());
@@ -250,6 +251,7 @@ TEST(Qcow2SnapshotTable, RejectsATableOverSixtyFourMebibytes) {
                "Snapshot table is too big\n"
                "You can force-remove all {} overhanging snapshots with qemu-img check -r all");
   EXPECT_EQ(got.error().detail, 4u);
+  EXPECT_TRUE(qcow2_snapshot_error_repairable(got.error()));
   Qcow2Snapshot s{};
   for (int i = 0; i < 511; i++) ASSERT_TRUE(r.next(s).is_ok());
   EXPECT_TRUE(r.next(s).is_error());
@@ -264,6 +266,7 @@ TEST(Qcow2SnapshotTable, FailsReadsPastQemusMaximumOffset) {
   ASSERT_TRUE(got.is_error());
   EXPECT_EQ(got.error().code, Errc::io);
   EXPECT_STREQ(got.error().message, "Failed to read snapshot table: Input/output error");
+  EXPECT_FALSE(qcow2_snapshot_error_repairable(got.error()));
 }
 
 TEST(Qcow2SnapshotTable, ValidateLeavesTheReaderWhereItWas) {
