@@ -161,6 +161,13 @@ class Checker {
   uint64_t computed(uint64_t k) const { return wide_ ? refs32_[k] : refs16_[k]; }
   // false with the refcount unknown: the lookup failed (reported as qemu reports it).
   bool stored_refcount(uint64_t cluster, uint64_t& refcount);
+  // An OFLAG_COPIED mismatch: repaired, qemu counts the corruption and takes it back at once.
+  void count_copied_mismatch() {
+    if (repair_copied_)
+      res_.corruptions_fixed++;
+    else
+      res_.corruptions++;
+  }
   void signal_corruption(const Line& message);
 
   BlockDevice& image_;
@@ -712,11 +719,7 @@ int Checker::check_oflag_copied(CopiedPass pass, uint64_t& mismatches) {
           l1_copied_[l1_found] = L1CopiedFix{l1_index, refcount == 1};
         l1_found++;
         if (!dry_run) {
-          // Repaired, qemu counts the corruption and takes it back.
-          if (repair_copied_)
-            res_.corruptions_fixed++;
-          else
-            res_.corruptions++;
+          count_copied_mismatch();
           Line l;
           l.text(repair_copied_ ? "Repairing" : "ERROR")
               .text(" OFLAG_COPIED L2 cluster: l1_index=")
@@ -750,10 +753,7 @@ int Checker::check_oflag_copied(CopiedPass pass, uint64_t& mismatches) {
             l2_copied_[l2_found] = L2CopiedFix{l1_index, j, data_refcount == 1};
           l2_found++;
           if (dry_run) continue;
-          if (repair_copied_)
-            res_.corruptions_fixed++;
-          else
-            res_.corruptions++;
+          count_copied_mismatch();
           Line l;
           l.text(repair_copied_ ? "Repairing" : "ERROR")
               .text(" OFLAG_COPIED data cluster: l2_entry=")
