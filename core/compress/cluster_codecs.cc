@@ -7,9 +7,15 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "core/compress/deflate_decoder.h"
+
 namespace instar::compress {
 
 Result<void> inflate_cluster(ByteSpan in, uint8_t* out, size_t out_size) {
+  // The fast decoder answers for the streams it is sure of (deflate_decoder.h); zlib decides the rest.
+  // One set of tables for the process, as for zstd below: core runs one operation at a time.
+  static DeflateTables tables;
+  if (decode_deflate_exact(tables, in, out, out_size)) return ok();
   // zlib counts in uInt; a cluster is at most 2 MiB and its compressed form one cluster plus a sector.
   if (in.size > UINT32_MAX || out_size > UINT32_MAX) return make_error(Errc::io, "cluster too large");
   z_stream stream{};
