@@ -1,0 +1,30 @@
+// corruption_event.h: the line qemu's qcow2 driver prints on stderr the first
+// time it finds a corrupt metadata entry (qcow2_signal_corruption). Reading
+// operations open the image read-only, so the event is the non-fatal one:
+// "qcow2: Image is corrupt: <what>; further non-fatal corruption events will be
+// suppressed". qemu prints one per opened image and suppresses the rest.
+#pragma once
+
+#include "core/base/bytes.h"
+
+namespace instar::image {
+
+class CorruptionEvent {
+ public:
+  // qcow2_get_refcount: the refcount table entry `index` names a refcount block
+  // at `offset`, which is not cluster aligned.
+  void refblock_unaligned(uint64_t offset, uint64_t index);
+
+  bool signaled() const { return length_ > 0; }
+  ByteSpan line() const { return ByteSpan(text_, length_); }
+
+ private:
+  void text(const char* s);
+  void alt_hex(uint64_t v);  // printf's %#x: "0x" in front, except for zero
+
+  // The longest line: two 64-bit numbers in hex and the fixed text around them.
+  uint8_t text_[192] = {};
+  size_t length_ = 0;
+};
+
+}  // namespace instar::image
