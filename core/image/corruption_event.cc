@@ -3,8 +3,9 @@
 
 namespace instar::image {
 
-void CorruptionEvent::refblock_unaligned(uint64_t offset, uint64_t index) {
+void CorruptionEvent::refblock_unaligned(uint64_t offset, uint64_t index, uint64_t sequence) {
   if (signaled()) return;  // qemu: further non-fatal events are suppressed
+  sequence_ = sequence;
   text("qcow2: Image is corrupt: Refblock offset ");
   alt_hex(offset);
   text(" unaligned (reftable index: ");

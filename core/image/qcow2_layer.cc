@@ -197,7 +197,7 @@ Result<uint64_t> Qcow2Layer::refcount(uint64_t cluster) {
   uint64_t block = be64(reftable_ + index * 8) & kOffsetMask;
   if (block == 0) return uint64_t{0};
   if (block & (cluster_size() - 1)) {
-    event_.refblock_unaligned(block, index);
+    if (!event_.signaled()) event_.refblock_unaligned(block, index, event_clock_ ? event_clock_->next++ : 0);
     return make_error(Errc::io, "Input/output error");
   }
   if (refblock_cached_ != block) {

@@ -36,6 +36,8 @@ class Qcow2Layer final : public Layer {
 
   // The corruption event qemu's driver would have printed for this image so far (none: not signaled).
   const CorruptionEvent& corruption_event() const { return event_; }
+  // Where the operation numbers its events (none: every event numbered 0).
+  void set_event_clock(EventClock* clock) { event_clock_ = clock; }
 
  private:
   enum class Type : uint8_t {
@@ -99,6 +101,7 @@ class Qcow2Layer final : public Layer {
   uint64_t decompressed_entry_ = 0;   // its L2 entry, 0 when none
 
   CorruptionEvent event_;
+  EventClock* event_clock_ = nullptr;
   bool prealloc_checked_ = false;
   bool metadata_preallocation_ = false;
 };
