@@ -25,6 +25,7 @@
 #include <cstring>
 #include <vector>
 
+#include "cli/chain/corruption_events.h"
 #include "cli/map/map_entries.h"
 #include "cli/record_decoder.h"
 #include "core/io/memory_block_device.h"
@@ -312,6 +313,10 @@ void check_map(const RecordField& root, const Window& w, uint64_t devices) {
   // Every map record's extent batches unpack.
   auto decoded = instar::cli::decode_map_entries(root);
   INSTAR_FUZZ_CHECK(decoded.is_ok());
+  // Core's corruption events (an unaligned refcount block on the metadata-preallocation walk) pass the
+  // host's check: at most one per layer.
+  auto events = instar::cli::corruption_events(root);
+  INSTAR_FUZZ_CHECK(events.has_value() && events->size() <= 17);
   const std::vector<MapEntry>& entries = decoded.value();
   if (root.find(instar::kTagNeedDevice) != nullptr) {
     INSTAR_FUZZ_CHECK(entries.empty());

@@ -6,11 +6,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "cli/chain/corruption_events.h"
 #include "cli/map/map_entries.h"
 #include "cli/progress/progress_lines.h"
 #include "cli/record_decoder.h"
+#include "core/ops/info_record.h"
 #include "core/ops/map_record.h"
 #include "core/ops/progress_record.h"
 #include "core/record/record.h"
@@ -103,6 +106,13 @@ void fuzz_decoder(ByteSpan input) {
     size_t same = 0;
     for (const RecordField& other : root.children) same += other.tag == child.tag ? 1 : 0;
     INSTAR_FUZZ_CHECK(root.find_all(child.tag).size() == same);
+  }
+
+  // Corruption events (cli/chain/corruption_events.h): accepted only as whole qemu lines, all of them or none.
+  if (auto events = instar::cli::corruption_events(root)) {
+    INSTAR_FUZZ_CHECK(events->size() == root.find_all(instar::kTagCorruptionEvent).size() && events->size() <= 34);
+    for (const std::string& line : *events)
+      INSTAR_FUZZ_CHECK(line.rfind("qcow2: Image is corrupt: ", 0) == 0 && line.find('\n') == std::string::npos);
   }
 
   // The map record's extent batches (cli/map/map_entries.h): unpacked, one entry per kMapEntryBytes.

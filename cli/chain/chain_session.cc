@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <climits>
 #include <cstring>
 #include <cstdlib>
 #include <set>
 #include <utility>
 
+#include "cli/chain/corruption_events.h"
 #include "cli/info/backing_path.h"
 #include "cli/sandbox/sandbox.h"
 #include "core/ops/info_record.h"
@@ -180,6 +182,13 @@ std::optional<ChainSession> run_chain_session(const Program& program, Request re
     if (record.is_error()) return fail(record.error().message);
     const RecordField* need = record.value().root.find(kTagNeedDevice);
     if (need == nullptr) {
+      // qemu's driver printed these as they happened, before the operation's output.
+      auto events = corruption_events(record.value().root);
+      if (!events) {
+        report_error(program, "sandbox: malformed corruption event in the result record");
+        return std::nullopt;
+      }
+      for (const std::string& line : *events) std::fprintf(stderr, "%s\n", line.c_str());
       session.record = std::move(record.value());
       return session;
     }

@@ -275,6 +275,8 @@ std::optional<SourceReport> read_source(const Program& program, const MeasureOpt
     request.format = f;
   }
   if (!snapshot_request(program, opts, request.measure)) return std::nullopt;
+  // Only qcow2's measure walks the source's block status (docs/measure.md#corruption-events).
+  request.measure.count_data = opts.out_format == "qcow2";
   set_name_tail(request, filename);
   request.qemu_major = static_cast<uint16_t>(program.profile.major);
   request.qemu_minor = static_cast<uint16_t>(program.profile.minor);

@@ -87,6 +87,7 @@ Result<ChainOpen> open_chain_at(const Request& request, const Devices& devices, 
         data = device_number(devices, data_number);
       }
       INSTAR_TRY(chain.qcow2[depth].init(*device, opened, *data, data_number, scratch));
+      chain.qcow2[depth].set_event_clock(chain.event_clock);
       layer = &chain.qcow2[depth];
       backing_name = opened.backing_name;
       backing_format = opened.backing_format;

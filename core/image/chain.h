@@ -27,6 +27,7 @@ struct Chain {
   uint8_t device_of[kMaxChainLength] = {};  // the device number holding each layer
   ImageFormat format_of[kMaxChainLength] = {};
   Qcow2Layer qcow2[kMaxChainLength];
+  EventClock* event_clock = nullptr;  // given to each qcow2 layer as it opens
   RawLayer raw[kMaxChainLength];
 };
 

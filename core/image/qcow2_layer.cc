@@ -196,7 +196,10 @@ Result<uint64_t> Qcow2Layer::refcount(uint64_t cluster) {
   if (index >= reftable_entries_) return uint64_t{0};
   uint64_t block = be64(reftable_ + index * 8) & kOffsetMask;
   if (block == 0) return uint64_t{0};
-  if (block & (cluster_size() - 1)) return make_error(Errc::io, "Input/output error");
+  if (block & (cluster_size() - 1)) {
+    if (!event_.signaled()) event_.refblock_unaligned(block, index, event_clock_ ? event_clock_->next++ : 0);
+    return make_error(Errc::io, "Input/output error");
+  }
   if (refblock_cached_ != block) {
     refblock_cached_ = 0;
     INSTAR_TRY(read_zero_padded(*image_, block, refblock_, static_cast<size_t>(cluster_size())));

@@ -5,6 +5,7 @@
 
 #include "core/base/arena.h"
 #include "core/image/block_status.h"
+#include "core/image/corruption_event.h"
 #include "core/ops/qcow2_open.h"
 
 namespace instar::image {
@@ -32,6 +33,11 @@ class Qcow2Layer final : public Layer {
   // qemu's qcow2_snapshot_load_tmp: an internal snapshot's L1 table (already
   // validated) replaces the active one; the virtual size stays the image's.
   Result<void> load_snapshot_l1(uint64_t l1_offset, uint32_t l1_size, Arena& scratch);
+
+  // The corruption event qemu's driver would have printed for this image so far (none: not signaled).
+  const CorruptionEvent& corruption_event() const { return event_; }
+  // Where the operation numbers its events (none: every event numbered 0).
+  void set_event_clock(EventClock* clock) { event_clock_ = clock; }
 
  private:
   enum class Type : uint8_t {
@@ -94,6 +100,8 @@ class Qcow2Layer final : public Layer {
   uint8_t* decompressed_ = nullptr;   // the cluster last decompressed
   uint64_t decompressed_entry_ = 0;   // its L2 entry, 0 when none
 
+  CorruptionEvent event_;
+  EventClock* event_clock_ = nullptr;
   bool prealloc_checked_ = false;
   bool metadata_preallocation_ = false;
 };

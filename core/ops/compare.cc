@@ -6,6 +6,7 @@
 #include "core/base/bytes.h"
 #include "core/image/chain.h"
 #include "core/ops/compare_record.h"
+#include "core/ops/corruption_events.h"
 #include "core/ops/info.h"
 #include "core/ops/progress.h"
 
@@ -242,6 +243,8 @@ uint8_t second_image_number(const Request& request, const Devices& devices) {
 
 void run_compare(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out) {
   image::Chain chain1;
+  image::Chain chain2;
+  CorruptionEventsOnExit events(out, chain1, &chain2);
   image::ChainTop top1;
   top1.number = 0;
   top1.format_given = request.format_given;
@@ -258,7 +261,6 @@ void run_compare(const Request& request, const Devices& devices, Arena& scratch,
     record_need(out, need);
     return;
   }
-  image::Chain chain2;
   image::ChainTop top2;
   top2.number = second;
   top2.format_given = request.format2_given;

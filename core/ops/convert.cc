@@ -5,6 +5,7 @@
 #include "core/base/bytes.h"
 #include "core/image/chain.h"
 #include "core/ops/chain_open.h"
+#include "core/ops/corruption_events.h"
 #include "core/ops/convert_record.h"
 #include "core/ops/info.h"
 #include "core/ops/progress.h"
@@ -254,6 +255,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
 
 void run_convert(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out) {
   image::Chain chain;
+  CorruptionEventsOnExit events(out, chain);
   if (!open_chain_or_report(request, devices, scratch, chain, out)) return;
   BlockDevice* output = nullptr;
   for (size_t i = 0; i < kMaxAttached; i++)

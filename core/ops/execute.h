@@ -83,6 +83,9 @@ struct SnapshotKey {
   char bytes[kSnapshotKeyMax] = {};
 };
 struct MeasureParams {
+  // Walk the source's block status to count its data (qcow2_measure does; raw's measure and the
+  // refusals of other formats ask for none, so a corrupt table is neither reported nor an error).
+  bool count_data = true;
   SnapshotLookup lookup = SnapshotLookup::none;
   SnapshotKey id;  // id_or_name: the text
   SnapshotKey name;

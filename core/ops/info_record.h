@@ -18,6 +18,9 @@ enum CommonTag : uint16_t {
   kTagErrorCode = 4,
   kTagWarning = 5,  // a line qemu prints to stderr while succeeding
   kTagErrorBackingDepth = 6,  // the error is in the n-th backing file: qemu prefixes it n times
+  // A line qemu's qcow2 driver printed on stderr when it found corrupt metadata (core/image/corruption_event.h),
+  // one field per event in the order they happened; the host prints them before the operation's output.
+  kTagCorruptionEvent = 7,
   // The open stopped: the host must attach this device and run the request again.
   kTagNeedDevice = 10,  // group
   kTagNeedRole = 11,    // DeviceRole

@@ -4,6 +4,7 @@
 
 #include "core/image/chain.h"
 #include "core/ops/chain_open.h"
+#include "core/ops/corruption_events.h"
 #include "core/ops/info.h"
 #include "core/ops/map_record.h"
 
@@ -67,6 +68,7 @@ static_assert(kMaxAttached < 255, "a layer's depth and a device number fit the e
 
 void run_map(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out) {
   image::Chain chain;
+  CorruptionEventsOnExit events(out, chain);
   if (!open_chain_or_report(request, devices, scratch, chain, out)) return;
   uint64_t length = chain.top->size;
   const MapParams& p = request.map;

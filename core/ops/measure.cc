@@ -6,6 +6,7 @@
 
 #include "core/image/chain.h"
 #include "core/ops/chain_open.h"
+#include "core/ops/corruption_events.h"
 #include "core/ops/info.h"
 #include "core/ops/measure_plan.h"
 #include "core/ops/measure_record.h"
@@ -41,6 +42,7 @@ Result<void> record_bitmaps(BlockDevice& device, const Request& request, Arena& 
 
 void run_measure(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out) {
   image::Chain chain;
+  CorruptionEventsOnExit events(out, chain);
   if (!open_chain_or_report(request, devices, scratch, chain, out)) return;
   if (request.measure.lookup != SnapshotLookup::none) {
     // qemu-img loads the snapshot once the whole chain opened.
@@ -63,7 +65,7 @@ void run_measure(const Request& request, const Devices& devices, Arena& scratch,
     }
   }
   measure::DataCounter counter;
-  for (uint64_t offset = 0; offset < length;) {
+  for (uint64_t offset = 0; request.measure.count_data && offset < length;) {
     auto status = image::chain_status(top, offset, length - offset);
     if (status.is_error()) {
       write_error(out, make_error(Errc::io, "Unable to get block status: Input/output error"));
