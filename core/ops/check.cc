@@ -9,6 +9,7 @@
 #include "core/ops/info.h"
 #include "core/ops/info_qcow2_metadata.h"
 #include "core/qcow2/header.h"
+#include "core/qcow2/header_rewrite.h"
 #include "core/qcow2/refcount_check.h"
 #include "core/qcow2/snapshot_table.h"
 
@@ -283,6 +284,19 @@ Result<void> write_incompatible_features(BlockDevice& image, uint64_t value) {
   return image.flush();
 }
 
+// qemu clears the dirty bit by rewriting the whole first cluster from what it parsed
+// (qcow2_update_header); instar writes the bit alone, so only where that rewrite changes nothing else
+// (measured: a header qemu wrote is rewritten as it is).
+bool dirty_bit_clearable(BlockDevice& image, uint64_t file_length, const qcow2::Header& h, Arena& scratch) {
+  const uint64_t cluster_size = h.cluster_size();
+  if (file_length < cluster_size) return false;  // qemu's rewrite would grow the file
+  auto first = scratch.allocate(static_cast<size_t>(cluster_size));
+  if (first.is_error() || image.read(0, first.value(), static_cast<size_t>(cluster_size)).is_error())
+    return false;
+  return qcow2::header_rewrite_only_features(h, ByteSpan(first.value(), static_cast<size_t>(cluster_size)),
+                                             scratch);
+}
+
 void put_counts(const qcow2::CheckCounts& c, RecordWriter& out) {
   out.put_u64(kCheckCheckErrors, c.check_errors);
   out.put_u64(kCheckCorruptions, c.corruptions);
@@ -324,10 +338,11 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   }
 
   uint8_t repair = request.check.repair & (kRepairLeaks | kRepairErrors);
-  if (repair != 0 && (h.incompatible_features & qcow2::kIncompatDirty) != 0) {
-    // qemu clears the dirty bit by rewriting the whole header from what it parsed (qcow2_update_header),
-    // and a dirty image's refcounts usually need a rebuild: neither is done by instar.
-    out.put_string(kCheckRepairRefused, "repairing an image marked dirty is not supported by instar yet");
+  const bool dirty = (h.incompatible_features & qcow2::kIncompatDirty) != 0;
+  if (repair != 0 && dirty && !dirty_bit_clearable(image, image.file_length(), h, scratch)) {
+    out.put_string(kCheckRepairRefused,
+                   "clearing the dirty bit of a header qemu would rewrite differently is not supported by "
+                   "instar yet");
     return ok();
   }
   if (repair != 0 && (o.ext.has_bitmaps || o.ext.bitmaps_ignored)) {
@@ -421,12 +436,16 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     failed = qcow2::kCheckEio;
   }
   // A repair that leaves no error and no corruption clears the corrupt bit, as qemu does: its
-  // incompatible_features field alone is rewritten (qcow2_mark_consistent).
-  if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0 &&
-      (h.incompatible_features & qcow2::kIncompatCorrupt) != 0 &&
-      write_incompatible_features(image, h.incompatible_features & ~qcow2::kIncompatCorrupt).is_error()) {
+  // incompatible_features field alone is rewritten (qcow2_mark_consistent). qemu clears the dirty bit
+  // when it closes the image it opened read-write (qcow2_inactivate), whatever the check found, unless
+  // a corruption event disabled the image first (measured with 7.2 and 10.0).
+  uint64_t features = h.incompatible_features;
+  if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0)
+    features &= ~qcow2::kIncompatCorrupt;
+  if (repair != 0 && dirty && !repair_result.mark_corrupt) features &= ~qcow2::kIncompatDirty;
+  if (features != h.incompatible_features && write_incompatible_features(image, features).is_error()) {
     counts.check_errors++;
-    failed = qcow2::kCheckEio;
+    if (failed == 0) failed = qcow2::kCheckEio;
   }
   put_counts(counts, out);
   if (failed != 0) out.put_u64(kCheckFailedErrno, static_cast<uint64_t>(failed));
