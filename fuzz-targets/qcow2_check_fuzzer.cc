@@ -143,6 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::optional<std::string> second_error;
     INSTAR_FUZZ_CHECK(instar::cli::check_report_from_record(again.value(), second, second_error).is_ok());
     INSTAR_FUZZ_CHECK(!second_error && !second.repair_grow_to);
+    if (second.repair_disabled) INSTAR_FUZZ_CHECK(grown[79] & 2);
     return 0;
   }
   if (report.repair_refused) {
@@ -170,6 +171,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   if ((repair & instar::kRepairErrors) == 0) INSTAR_FUZZ_CHECK(report.corruptions_fixed == 0);
+  // A repair that disabled the image (qemu's double check then fails) rebuilt it, repaired something,
+  // and left the corrupt bit set.
+  if (report.repair_disabled) {
+    INSTAR_FUZZ_CHECK((repair & instar::kRepairErrors) != 0 && !report.failed_errno);
+    INSTAR_FUZZ_CHECK(report.leaks_fixed != 0 || report.corruptions_fixed != 0);
+    INSTAR_FUZZ_CHECK(size - 1 >= 80 && (bytes[79] & 2) != 0);
+  }
   if (report.unsupported) return 0;
   INSTAR_FUZZ_CHECK(report.format == "qcow2");
   // Counters: every fragmented or compressed cluster is an allocated one, and compressed ones count as

@@ -397,11 +397,6 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     failed = qcow2::check_refcounts(image, input, scratch, log, counts, repair != 0 ? &repair_result : nullptr);
   }
   log.finish();
-  if (failed != qcow2::kCheckRepairRefusedCode && repair_result.mark_corrupt &&
-      write_incompatible_features(image, h.incompatible_features | qcow2::kIncompatCorrupt).is_error()) {
-    counts.check_errors++;
-    if (failed == 0) failed = qcow2::kCheckEio;
-  }
   if (failed == qcow2::kCheckRepairRefusedCode) {
     out.put_string(kCheckRepairRefused, repair_result.refused);
     return ok();
@@ -418,6 +413,17 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
       out.put_string(kCheckRepairRefused, "a rebuild whose planned size changed between runs is refused");
       return ok();
     }
+  }
+  // qemu set the corrupt bit at once (the first write of all); the file's end result is the same
+  // when it is written once nothing is left to refuse.
+  if (repair_result.mark_corrupt &&
+      write_incompatible_features(image, h.incompatible_features | qcow2::kIncompatCorrupt).is_error()) {
+    counts.check_errors++;
+    if (failed == 0) failed = qcow2::kCheckEio;
+  }
+  if (failed == 0 && repair_result.has_rebuild) {
+    // On an image qemu disabled, its leak repair after the rebuild never reaches the new blocks.
+    if (repair_result.image_disabled) qcow2::restore_lowered_counts(repair_result.rebuild);
     // qemu truncated the file first to take in a refcount block outside it: the file reaches that
     // size (zeros; the last byte written makes it so) before the new structure is written.
     uint64_t truncated = repair_result.truncated_size;
@@ -440,7 +446,8 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   // when it closes the image it opened read-write (qcow2_inactivate), whatever the check found, unless
   // a corruption event disabled the image first (measured with 7.2 and 10.0).
   uint64_t features = h.incompatible_features;
-  if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0)
+  if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0 &&
+      !repair_result.mark_corrupt)
     features &= ~qcow2::kIncompatCorrupt;
   if (repair != 0 && dirty && !repair_result.mark_corrupt) features &= ~qcow2::kIncompatDirty;
   if (features != h.incompatible_features && write_incompatible_features(image, features).is_error()) {
@@ -449,6 +456,7 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   }
   put_counts(counts, out);
   if (failed != 0) out.put_u64(kCheckFailedErrno, static_cast<uint64_t>(failed));
+  if (failed == 0 && repair_result.image_disabled) out.put_bool(kCheckRepairDisabled, true);
   return ok();
 }
 

@@ -86,6 +86,10 @@ struct RepairResult {
   // qemu marked the image corrupt (a fatal corruption event on the image -r opened read-write): the
   // header's corrupt bit is set whatever the check's outcome.
   bool mark_corrupt = false;
+  // -r all rebuilt the structure of an image qemu marked corrupt during the check (which disables it):
+  // the leak repair after the rebuild is lost but for its punches (issue the plan after
+  // restore_lowered_counts), and qemu-img's check after the repair fails with ENOMEDIUM.
+  bool image_disabled = false;
 };
 
 // check_refcounts() returns this when `RepairResult::refused` is set.
