@@ -414,6 +414,16 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
       return ok();
     }
   }
+  // -r all rewrote unaligned preallocated zero clusters' L2 entries while it counted (qemu writes each at
+  // once, whatever follows); validated against qemu's overlap check and the file.
+  for (size_t i = 0; i < repair_result.zeroed_count; i++) {
+    const qcow2::L2EntryPatch& p = repair_result.zeroed[i];
+    if (image.write(p.offset, p.bytes, p.length).is_error()) {
+      counts.check_errors++;
+      if (failed == 0) failed = qcow2::kCheckEio;
+      break;
+    }
+  }
   // qemu set the corrupt bit at once (the first write of all); the file's end result is the same
   // when it is written once nothing is left to refuse.
   if (repair_result.mark_corrupt &&

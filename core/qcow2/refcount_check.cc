@@ -202,8 +202,14 @@ int Checker::refuse(const char* what) {
 
 int check_refcounts(BlockDevice& image, const CheckInput& input, Arena& scratch, CheckLog& log,
                     CheckCounts& counts, RepairResult* repair) {
-  check_internal::Checker checker(image, input, scratch, log, counts, repair);
-  return checker.run();
+  PatchedImage patched(image);
+  check_internal::Checker checker(patched, input, scratch, log, counts, repair);
+  int result = checker.run();
+  if (repair != nullptr) {
+    repair->zeroed = patched.patches();
+    repair->zeroed_count = patched.count();
+  }
+  return result;
 }
 
 }  // namespace instar::qcow2

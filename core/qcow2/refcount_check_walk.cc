@@ -157,16 +157,25 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
         if ((offset & (cluster_size_ - 1)) != 0) {
           bool contains_data =
               h_.extended_l2() ? (bitmap & kL2BitmapAllAlloc) != 0 : (entry & kOflagZero) == 0;
-          // -r all: qemu rewrites such an entry as a plain zero cluster ("Repairing offset=...").
-          if (!contains_data && (fix_ & kFixErrors) != 0)
-            return refuse("repairing an unaligned preallocated zero cluster is not supported by instar yet");
+          // -r all: qemu rewrites such an entry as a plain zero cluster at once (fix_l2_entry_by_zero)
+          // and does not count the cluster; planned and validated before the line is logged.
+          const bool zero_fix = !contains_data && (fix_ & kFixErrors) != 0;
+          if (zero_fix) {
+            if (int e = zero_unaligned_entry(l2_offset, i, bitmap, frag_info)) return e;
+          }
           res_.corruptions++;
           Line l;
-          l.text("ERROR offset=")
+          l.text(zero_fix ? "Repairing" : "ERROR")
+              .text(" offset=")
               .hex(offset)
               .text(contains_data ? ": Data cluster is not properly aligned; L2 entry corrupted."
                                   : ": Preallocated cluster is not properly aligned; L2 entry corrupted.");
           log().line(l.span());
+          if (zero_fix) {
+            res_.corruptions--;
+            res_.corruptions_fixed++;
+            continue;
+          }
         }
         if (frag_info) {
           res_.allocated_clusters++;
@@ -190,6 +199,33 @@ int Checker::check_l2(uint64_t l2_offset, bool frag_info) {
         break;
     }
   }
+  return 0;
+}
+
+// qemu's fix_l2_entry_by_zero for entry `index` of the L2 table at `l2_offset`: the new entry is
+// planned into the check's view of the image (later reads see it) once qemu's overlap check would let
+// the write through. Snapshot tables (qemu's inactive L2 and L1 checks) are not reproduced.
+int Checker::zero_unaligned_entry(uint64_t l2_offset, uint64_t index, uint64_t bitmap, bool active) {
+  if (!active || h_.nb_snapshots != 0)
+    return refuse(
+        "rewriting an unaligned preallocated zero cluster in an image with snapshots is not supported by "
+        "instar "
+        "yet");
+  L2EntryPatch patch = zeroed_l2_entry(l2_offset + index * l2_entry_size_, h_.extended_l2(), bitmap);
+  ZeroFixLayout layout;
+  layout.cluster_bits = h_.cluster_bits;
+  layout.file_size = file_length_;
+  layout.l1_offset = h_.l1_table_offset;
+  layout.l1_bytes = uint64_t{h_.l1_size} * 8;
+  layout.refcount_table_offset = h_.refcount_table_offset;
+  layout.refcount_table_bytes = stored_.table_entries() * 8;
+  layout.refcount_table = stored_.table();
+  if (!zero_fix_allowed(layout, patch))
+    return refuse(
+        "rewriting an unaligned preallocated zero cluster over other metadata or outside the file is not "
+        "supported by instar yet");
+  if (patched_.add(patch, scratch_).is_error())
+    return refuse("rewriting this many unaligned preallocated zero clusters is not supported by instar yet");
   return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "core/qcow2/header.h"
 #include "core/qcow2/refcount_check.h"
 #include "core/qcow2/refcount_check_line.h"
+#include "core/qcow2/refcount_check_patches.h"
 #include "core/qcow2/refcount_copied_plan.h"
 #include "core/qcow2/refcount_rebuild_plan.h"
 #include "core/qcow2/refcount_repair_plan.h"
@@ -52,9 +53,10 @@ inline bool beyond_io_ceiling(uint64_t offset, uint64_t length) {
 
 class Checker {
  public:
-  Checker(BlockDevice& image, const CheckInput& input, Arena& scratch, CheckLog& log, CheckCounts& counts,
+  Checker(PatchedImage& image, const CheckInput& input, Arena& scratch, CheckLog& log, CheckCounts& counts,
           RepairResult* repair)
       : image_(image),
+        patched_(image),
         h_(*input.header),
         input_(input),
         scratch_(scratch),
@@ -70,6 +72,7 @@ class Checker {
   int inc_refcounts(uint64_t offset, uint64_t size);
   int check_l1(uint64_t l1_offset, uint64_t l1_size, bool frag_info);
   int check_l2(uint64_t l2_offset, bool frag_info);
+  int zero_unaligned_entry(uint64_t l2_offset, uint64_t index, uint64_t bitmap, bool active);
   int check_snapshots();
   int check_bitmaps();
   int check_refblocks();
@@ -118,7 +121,8 @@ class Checker {
   }
   void signal_corruption(const Line& message);
 
-  BlockDevice& image_;
+  BlockDevice& image_;  // patched_: the entries the repair rewrote while counting are in place
+  PatchedImage& patched_;
   const Header& h_;
   const CheckInput& input_;
   Arena& scratch_;
