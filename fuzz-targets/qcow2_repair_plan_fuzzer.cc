@@ -7,7 +7,8 @@
 // With bit 7 of the first byte set it also plans the OFLAG_COPIED repair (qcow2::plan_copied_repair)
 // against that refcount plan: every write then sets or clears only bit 7 of the first byte of an L1
 // entry or of an entry of an L2 table the L1 table names, inside the file, clear of the protected
-// ranges, the refcount blocks written and the discards; no L2 table with writes is named twice.
+// ranges, the refcount blocks written and the discards; an L2 table with writes is written under the
+// first L1 entry naming it only (find_shared_l2_tables finds exactly the tables named twice or more).
 //
 // Input (big-endian, docs/fuzzing.md): cluster_bits u8 (9 + n % 13; bit 7: copied mode), refcount_order
 // u8 (n % 7), file_size u32 (in 512-byte units), table entry count u8 (n % 33) and the entries (u64
@@ -92,7 +93,7 @@ void check_copied_plan(instar::fuzz::InputReader& in, const instar::qcow2::Repai
       INSTAR_FUZZ_CHECK(!ranges_overlap(offset, length, refcount_plan->discards[d].offset,
                                         refcount_plan->discards[d].length));
   };
-  std::vector<uint64_t> tables;
+  std::vector<uint64_t> tables, table_l1_index;
   for (size_t i = 0; i < plan.write_count; i++) {
     const CopiedWrite& w = plan.writes[i];
     if (i < l1_fixes.size()) {
@@ -112,14 +113,34 @@ void check_copied_plan(instar::fuzz::InputReader& in, const instar::qcow2::Repai
     INSTAR_FUZZ_CHECK(w.offset == table + f.l2_index * entry_size && w.copied == f.copied);
     INSTAR_FUZZ_CHECK(!ranges_overlap(table, cluster_size, layout.l1_table_offset, l1_bytes));
     clear(table, cluster_size);
-    if (tables.empty() || tables.back() != table) tables.push_back(table);
+    if (tables.empty() || tables.back() != table) {
+      tables.push_back(table);
+      table_l1_index.push_back(f.l1_index);
+    }
   }
-  // An L2 table with writes is named by exactly one L1 entry.
-  for (uint64_t table : tables) {
+  // An L2 table with writes is written once (its writes in one group), under the first L1 entry that
+  // names it (qemu repairs it on that visit and re-reads it, repaired, on later ones).
+  for (size_t t = 0; t < tables.size(); t++) {
+    for (size_t u = t + 1; u < tables.size(); u++) INSTAR_FUZZ_CHECK(tables[u] != tables[t]);
+    size_t first = l1_entries;
+    for (size_t e = 0; e < l1_entries && first == l1_entries; e++)
+      if ((instar::load_be(layout.l1_table, e * 8, 8) & 0x00fffffffffffe00ull) == tables[t]) first = e;
+    INSTAR_FUZZ_CHECK(first == table_l1_index[t]);
+  }
+  // The shared tables: exactly those the L1 table names more than once, sorted, once each.
+  auto shared = find_shared_l2_tables(layout.l1_table, arena);
+  INSTAR_FUZZ_CHECK(shared.is_ok());
+  for (size_t s = 0; s < shared.value().count; s++) {
+    INSTAR_FUZZ_CHECK(s == 0 || shared.value().offsets[s - 1] < shared.value().offsets[s]);
+    INSTAR_FUZZ_CHECK(shared.value().find(shared.value().offsets[s]) == s);
+  }
+  for (size_t e = 0; e < l1_entries; e++) {
+    uint64_t table = instar::load_be(layout.l1_table, e * 8, 8) & 0x00fffffffffffe00ull;
+    if (table == 0) continue;
     size_t named = 0;
-    for (size_t e = 0; e < l1_entries; e++)
-      if ((instar::load_be(layout.l1_table, e * 8, 8) & 0x00fffffffffffe00ull) == table) named++;
-    INSTAR_FUZZ_CHECK(named == 1);
+    for (size_t g = 0; g < l1_entries; g++)
+      if ((instar::load_be(layout.l1_table, g * 8, 8) & 0x00fffffffffffe00ull) == table) named++;
+    INSTAR_FUZZ_CHECK((shared.value().find(table) < shared.value().count) == (named > 1));
   }
   // Spans: the writes in order, each inside one table; applying one changes only the flag bits and
   // reports exactly the bytes it changed.

@@ -8,6 +8,7 @@ int Checker::check_oflag_copied(CopiedPass pass, uint64_t& mismatches) {
   mismatches = 0;
   const bool dry_run = pass != CopiedPass::report;
   size_t l1_found = 0, l2_found = 0;
+  for (size_t s = 0; s < shared_l2_.count; s++) shared_seen_[s] = 0;
   // qemu uses the L1 table it read when it opened the image: the same bytes.
   uint64_t l1_bytes = uint64_t{h_.l1_size} * 8;
   for (uint64_t done = 0; done < l1_bytes; done += kTableChunk) {
@@ -37,6 +38,15 @@ int Checker::check_oflag_copied(CopiedPass pass, uint64_t& mismatches) {
               .text(" refcount=")
               .dec(refcount);
           log().line(l.span());
+        }
+      }
+      // A repair writes a table several L1 entries name back on qemu's first visit; later visits re-read
+      // it repaired and find nothing.
+      if (repair_copied_) {
+        size_t shared = shared_l2_.find(l2_offset);
+        if (shared < shared_l2_.count) {
+          if (shared_seen_[shared] != 0) continue;
+          shared_seen_[shared] = 1;
         }
       }
       if (read_zero_padded(image_, l2_offset, l2_buffer_, static_cast<size_t>(cluster_size_)).is_error()) {
@@ -85,22 +95,35 @@ int Checker::check_oflag_copied(CopiedPass pass, uint64_t& mismatches) {
 // The OFLAG_COPIED repair, planned against the repaired refcounts and the refcount plan: counted,
 // collected, validated. A repair the planner cannot do in place is refused.
 int Checker::plan_copied_repair_now() {
+  // The whole L1 table, and the L2 tables it names more than once (repaired on their first visit).
+  uint64_t l1_bytes = uint64_t{h_.l1_size} * 8;
+  auto l1_table = scratch_.allocate(static_cast<size_t>(l1_bytes));
+  if (l1_table.is_error()) {
+    res_.check_errors++;
+    return kCheckEnomem;
+  }
+  auto read = read_zero_padded(image_, h_.l1_table_offset, l1_table.value(), static_cast<size_t>(l1_bytes));
+  if (read.is_error()) return kCheckEio;
+  auto shared = find_shared_l2_tables(ByteSpan(l1_table.value(), static_cast<size_t>(l1_bytes)), scratch_);
+  auto seen = shared.is_ok() ? scratch_.allocate(shared.value().count + 1) : Result<uint8_t*>(shared.error());
+  if (seen.is_error()) {
+    res_.check_errors++;
+    return kCheckEnomem;
+  }
+  shared_l2_ = shared.value();
+  shared_seen_ = seen.value();
   uint64_t mismatches = 0;
   if (int e = check_oflag_copied(CopiedPass::count, mismatches)) return e;
   if (mismatches == 0) return 0;
-  uint64_t l1_bytes = uint64_t{h_.l1_size} * 8;
   auto l1_memory = scratch_.allocate(static_cast<size_t>(l1_copied_count_ * sizeof(L1CopiedFix)));
   auto l2_memory = scratch_.allocate(static_cast<size_t>(l2_copied_count_ * sizeof(L2CopiedFix)));
-  auto l1_table = scratch_.allocate(static_cast<size_t>(l1_bytes));
-  if (l1_memory.is_error() || l2_memory.is_error() || l1_table.is_error()) {
+  if (l1_memory.is_error() || l2_memory.is_error()) {
     res_.check_errors++;
     return kCheckEnomem;
   }
   l1_copied_ = reinterpret_cast<L1CopiedFix*>(l1_memory.value());
   l2_copied_ = reinterpret_cast<L2CopiedFix*>(l2_memory.value());
   if (int e = check_oflag_copied(CopiedPass::collect, mismatches)) return e;
-  auto read = read_zero_padded(image_, h_.l1_table_offset, l1_table.value(), static_cast<size_t>(l1_bytes));
-  if (read.is_error()) return kCheckEio;
   ProtectedRange ranges[3];
   size_t range_count = 0;
   ranges[range_count++] = ProtectedRange{0, cluster_size_};

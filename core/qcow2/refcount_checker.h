@@ -167,6 +167,9 @@ class Checker {
   L1CopiedFix* l1_copied_ = nullptr;
   size_t l1_copied_count_ = 0;
   L2CopiedFix* l2_copied_ = nullptr;
+  // L2 tables the active L1 table names more than once, and which of them this pass has visited.
+  SharedL2Tables shared_l2_;
+  uint8_t* shared_seen_ = nullptr;
   size_t l2_copied_count_ = 0;
 };
 
