@@ -273,8 +273,9 @@ Result<void> apply_repair(BlockDevice& image, const qcow2::RepairResult& repair,
   return image.flush();
 }
 
-// The header's incompatible_features field (bytes 72..79), big-endian: qemu rewrites it alone to set
-// the corrupt bit (qcow2_mark_corrupt) or clear it (qcow2_mark_consistent).
+// The header's incompatible_features field (bytes 72..79), big-endian: qemu sets the corrupt bit
+// (qcow2_mark_corrupt), clears it (qcow2_mark_consistent) or the dirty bit (qcow2_mark_clean) by
+// rewriting the header, which changes only this field where header_rewritten_as_is.
 Result<void> write_incompatible_features(BlockDevice& image, uint64_t value) {
   constexpr uint64_t kIncompatibleFeaturesOffset = 72;
   if (image.size() < kIncompatibleFeaturesOffset + 8) return make_error(Errc::io, "the header is cut short");
@@ -284,10 +285,10 @@ Result<void> write_incompatible_features(BlockDevice& image, uint64_t value) {
   return image.flush();
 }
 
-// qemu clears the dirty bit by rewriting the whole first cluster from what it parsed
-// (qcow2_update_header); instar writes the bit alone, so only where that rewrite changes nothing else
-// (measured: a header qemu wrote is rewritten as it is).
-bool dirty_bit_clearable(BlockDevice& image, uint64_t file_length, const qcow2::Header& h, Arena& scratch) {
+// qemu sets or clears a feature bit (dirty, corrupt) by rewriting the whole first cluster from what it
+// parsed (qcow2_update_header); instar writes the bits alone, so only where that rewrite changes nothing
+// else (measured: a header qemu wrote is rewritten as it is).
+bool header_rewritten_as_is(BlockDevice& image, uint64_t file_length, const qcow2::Header& h, Arena& scratch) {
   const uint64_t cluster_size = h.cluster_size();
   if (file_length < cluster_size) return false;  // qemu's rewrite would grow the file
   auto first = scratch.allocate(static_cast<size_t>(cluster_size));
@@ -339,7 +340,7 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
 
   uint8_t repair = request.check.repair & (kRepairLeaks | kRepairErrors);
   const bool dirty = (h.incompatible_features & qcow2::kIncompatDirty) != 0;
-  if (repair != 0 && dirty && !dirty_bit_clearable(image, image.file_length(), h, scratch)) {
+  if (repair != 0 && dirty && !header_rewritten_as_is(image, image.file_length(), h, scratch)) {
     out.put_string(kCheckRepairRefused,
                    "clearing the dirty bit of a header qemu would rewrite differently is not supported by "
                    "instar yet");
@@ -401,6 +402,22 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     out.put_string(kCheckRepairRefused, repair_result.refused);
     return ok();
   }
+  // The feature bits the repair leaves (see the write below): marking the image corrupt rewrites the
+  // header whatever it held, and so does changing a bit; refused, before any write, where qemu's
+  // rewrite would change more than the bits.
+  uint64_t features = h.incompatible_features;
+  if (repair_result.mark_corrupt) features |= qcow2::kIncompatCorrupt;
+  if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0 &&
+      !repair_result.mark_corrupt)
+    features &= ~qcow2::kIncompatCorrupt;
+  if (repair != 0 && dirty && !repair_result.mark_corrupt) features &= ~qcow2::kIncompatDirty;
+  if ((repair_result.mark_corrupt || features != h.incompatible_features) &&
+      !header_rewritten_as_is(image, image.file_length(), h, scratch)) {
+    out.put_string(kCheckRepairRefused,
+                   "changing the corrupt bit of a header qemu would rewrite differently is not supported by "
+                   "instar yet");
+    return ok();
+  }
   if (failed == 0 && repair_result.has_rebuild) {
     // The file grows exactly as the planned rebuild grows it: the host is asked for a device that
     // large first (nothing is written in this run), then runs the repair again on it.
@@ -455,7 +472,7 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   // incompatible_features field alone is rewritten (qcow2_mark_consistent). qemu clears the dirty bit
   // when it closes the image it opened read-write (qcow2_inactivate), whatever the check found, unless
   // a corruption event disabled the image first (measured with 7.2 and 10.0).
-  uint64_t features = h.incompatible_features;
+  features = h.incompatible_features;
   if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0 &&
       !repair_result.mark_corrupt)
     features &= ~qcow2::kIncompatCorrupt;
