@@ -402,16 +402,21 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     out.put_string(kCheckRepairRefused, repair_result.refused);
     return ok();
   }
-  // The feature bits the repair leaves (see the write below): marking the image corrupt rewrites the
-  // header whatever it held, and so does changing a bit; refused, before any write, where qemu's
-  // rewrite would change more than the bits.
-  uint64_t features = h.incompatible_features;
-  if (repair_result.mark_corrupt) features |= qcow2::kIncompatCorrupt;
-  if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0 &&
-      !repair_result.mark_corrupt)
-    features &= ~qcow2::kIncompatCorrupt;
-  if (repair != 0 && dirty && !repair_result.mark_corrupt) features &= ~qcow2::kIncompatDirty;
-  if ((repair_result.mark_corrupt || features != h.incompatible_features) &&
+  // The feature bits a repair leaves once it is written: a repair that leaves no error and no
+  // corruption clears the corrupt bit (qcow2_mark_consistent); qemu clears the dirty bit when it closes
+  // the image it opened read-write (qcow2_inactivate), whatever the check found, unless a corruption
+  // event disabled the image first (measured with 7.2 and 10.0), which sets the corrupt bit at once.
+  auto final_features = [&]() {
+    uint64_t f = h.incompatible_features;
+    if (repair_result.mark_corrupt) return f | qcow2::kIncompatCorrupt;
+    if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0)
+      f &= ~qcow2::kIncompatCorrupt;
+    if (repair != 0 && dirty) f &= ~qcow2::kIncompatDirty;
+    return f;
+  };
+  // Marking the image corrupt rewrites the header whatever it held, and so does changing a bit:
+  // refused, before any write, where qemu's rewrite would change more than the bits.
+  if ((repair_result.mark_corrupt || final_features() != h.incompatible_features) &&
       !header_rewritten_as_is(image, image.file_length(), h, scratch)) {
     out.put_string(kCheckRepairRefused,
                    "changing the corrupt bit of a header qemu would rewrite differently is not supported by "
@@ -468,16 +473,10 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     counts.check_errors++;
     failed = qcow2::kCheckEio;
   }
-  // A repair that leaves no error and no corruption clears the corrupt bit, as qemu does: its
-  // incompatible_features field alone is rewritten (qcow2_mark_consistent). qemu clears the dirty bit
-  // when it closes the image it opened read-write (qcow2_inactivate), whatever the check found, unless
-  // a corruption event disabled the image first (measured with 7.2 and 10.0).
-  features = h.incompatible_features;
-  if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0 &&
-      !repair_result.mark_corrupt)
-    features &= ~qcow2::kIncompatCorrupt;
-  if (repair != 0 && dirty && !repair_result.mark_corrupt) features &= ~qcow2::kIncompatDirty;
-  if (features != h.incompatible_features && write_incompatible_features(image, features).is_error()) {
+  // The corrupt bit cleared, the dirty bit cleared (the corrupt bit set was written above).
+  const uint64_t features = final_features();
+  if (!repair_result.mark_corrupt && features != h.incompatible_features &&
+      write_incompatible_features(image, features).is_error()) {
     counts.check_errors++;
     if (failed == 0) failed = qcow2::kCheckEio;
   }
