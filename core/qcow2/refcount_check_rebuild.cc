@@ -40,10 +40,6 @@ int Checker::rebuild_structure(uint64_t& highest_cluster) {
   // old structure's leaks after it only changes qemu's refcount cache, never written back (its punches
   // reach the file), and qemu-img's check again fails ("No medium found"). Measured with 7.2 and 10.0.
   const bool disabled = signaled_corruption_;
-  if (disabled && repair_->truncated_size != 0)
-    return refuse(
-        "rebuilding the refcount structure of a truncated image marked corrupt during the check is not "
-        "supported by instar yet");
   repair_->rebuild = plan.value();
   repair_->has_rebuild = true;
   rebuilt_ = &repair_->rebuild;
