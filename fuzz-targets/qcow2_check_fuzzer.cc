@@ -1,7 +1,8 @@
 // qcow2_check_fuzzer.cc: the qcow2 consistency check, execute(check), on any image, in-process through
 // core/; its record must decode and its counters must agree with each other. With repair (-r), a copy of
 // the image is writable: it never changes size (a rebuild that would grow it asks for a larger device,
-// and is replayed on one), and it is left untouched when nothing was repaired.
+// and is replayed on one), and it is left untouched when nothing was repaired (but for the corrupt and
+// dirty bits). qemu's header rewrite is checked on every v3 header that parses.
 //
 // Input: one selector byte, then the image (docs/fuzzing.md):
 //   bit 0: force qcow2 (-f qcow2), else probe   bit 1: qemu 10.0 rules (else 7.2)
@@ -20,6 +21,8 @@
 #include "cli/record_decoder.h"
 #include "core/io/memory_block_device.h"
 #include "core/ops/execute.h"
+#include "core/qcow2/header.h"
+#include "core/qcow2/header_rewrite.h"
 #include "fuzz-targets/fuzz_support.h"
 
 namespace {
@@ -28,6 +31,47 @@ namespace {
 constexpr size_t kScratchBytes = 64u << 20;
 constexpr size_t kRecordBytes = 24u << 20;
 constexpr uint64_t kMaxGrownBytes = 64u << 20;  // a rebuild's grown copy is replayed up to this size
+
+// qemu's header rewrite (core/qcow2/header_rewrite.h) of any v3 header that parses: it fits in the
+// cluster, parses again with the same fields, and rewriting it twice more gives the same bytes (the one
+// thing a rewrite reorders, the unknown extensions, it reverses).
+void check_header_rewrite(const uint8_t* image, size_t size) {
+  using namespace instar::qcow2;
+  uint8_t fixed[kHeaderStructSize] = {};
+  std::memcpy(fixed, image, size < sizeof fixed ? size : sizeof fixed);
+  auto h = parse_header(instar::ByteSpan(fixed, sizeof fixed));
+  if (h.is_error() || h.value().version != 3 || size < h.value().cluster_size()) return;
+  const size_t cluster = static_cast<size_t>(h.value().cluster_size());
+  static std::unique_ptr<uint8_t[]> arena_bytes(new uint8_t[8u << 20]);
+  std::vector<uint8_t> once(cluster), twice(cluster), thrice(cluster);
+  instar::Arena arena(arena_bytes.get(), 8u << 20);
+  const uint64_t features = h.value().incompatible_features;
+  if (serialise_header_as_qemu(h.value(), instar::ByteSpan(image, cluster), features, once.data(), arena)
+          .is_error())
+    return;
+  // qemu pads an extension it writes by its length but steps over one it reads to the next multiple of
+  // 8 of the file offset: after unknown header fields of a length not a multiple of 8 the two disagree.
+  if (h.value().header_length > 112 && h.value().header_length % 8 != 0) return;
+  auto h1 = parse_header(instar::ByteSpan(once.data(), kHeaderStructSize));
+  INSTAR_FUZZ_CHECK(h1.is_ok());
+  INSTAR_FUZZ_CHECK(h1.value().size == h.value().size / 512 * 512);
+  INSTAR_FUZZ_CHECK(h1.value().incompatible_features == features);
+  INSTAR_FUZZ_CHECK(h1.value().l1_table_offset == h.value().l1_table_offset);
+  INSTAR_FUZZ_CHECK(h1.value().refcount_table_offset == h.value().refcount_table_offset);
+  INSTAR_FUZZ_CHECK(h1.value().header_length >= 112);
+  INSTAR_FUZZ_CHECK(serialise_header_as_qemu(h1.value(), instar::ByteSpan(once.data(), cluster), features,
+                                             twice.data(), arena)
+                        .is_ok());
+  auto h2 = parse_header(instar::ByteSpan(twice.data(), kHeaderStructSize));
+  INSTAR_FUZZ_CHECK(h2.is_ok());
+  INSTAR_FUZZ_CHECK(serialise_header_as_qemu(h2.value(), instar::ByteSpan(twice.data(), cluster), features,
+                                             thrice.data(), arena)
+                        .is_ok());
+  INSTAR_FUZZ_CHECK(once == thrice);
+  // A header its rewrite leaves as it is is one whose rewrite is the same bytes.
+  if (header_rewrite_only_features(h.value(), instar::ByteSpan(image, cluster), arena))
+    INSTAR_FUZZ_CHECK(std::memcmp(once.data(), image, cluster) == 0);
+}
 
 }  // namespace
 
@@ -71,6 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool unchanged = std::memcmp(bytes.data(), data + 1, size - 1) == 0;
   INSTAR_FUZZ_CHECK(repair != 0 || unchanged);
   INSTAR_FUZZ_CHECK(image.size() == size - 1);
+  check_header_rewrite(data + 1, size - 1);
   if (open_error) {
     INSTAR_FUZZ_CHECK(!open_error->empty());
     INSTAR_FUZZ_CHECK(unchanged);
@@ -98,6 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::optional<std::string> second_error;
     INSTAR_FUZZ_CHECK(instar::cli::check_report_from_record(again.value(), second, second_error).is_ok());
     INSTAR_FUZZ_CHECK(!second_error && !second.repair_grow_to);
+    if (second.repair_disabled) INSTAR_FUZZ_CHECK(grown[79] & 2);
     return 0;
   }
   if (report.repair_refused) {
@@ -105,16 +151,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     INSTAR_FUZZ_CHECK(unchanged && repair != 0 && !report.repair_refused->empty());
     return 0;
   }
-  // Nothing repaired: untouched, or only marked corrupt (qemu's -r sets the corrupt bit, byte 79 bit 1,
-  // on a fatal corruption event such as an unaligned refcount block, and keeps it when its rebuild
-  // then fails at its first write).
+  // Nothing repaired: untouched, or only the feature bits of byte 79 changed (qemu's -r sets the corrupt
+  // bit, bit 1, on a fatal corruption event such as an unaligned refcount block, and keeps it when its
+  // rebuild then fails at its first write; it clears the dirty bit, bit 0, when it closes the image).
   if (report.leaks_fixed == 0 && report.corruptions_fixed == 0) {
-    bool only_marked = size - 1 >= 80 && bytes[79] == (data[1 + 79] | 2) &&
-                       std::memcmp(bytes.data(), data + 1, 79) == 0 &&
-                       std::memcmp(bytes.data() + 80, data + 1 + 80, size - 1 - 80) == 0;
-    INSTAR_FUZZ_CHECK(unchanged || (repair != 0 && only_marked));
+    bool only_features = size - 1 >= 80 && ((bytes[79] ^ data[1 + 79]) & ~3) == 0 &&
+                         std::memcmp(bytes.data(), data + 1, 79) == 0 &&
+                         std::memcmp(bytes.data() + 80, data + 1 + 80, size - 1 - 80) == 0;
+    INSTAR_FUZZ_CHECK(unchanged || (repair != 0 && only_features));
+  }
+  // The dirty bit is never set, and a repair clears it unless it marked the image corrupt (a corrupt bit
+  // set by this run, which leaves the dirty bit as it was).
+  if (size - 1 >= 80) {
+    uint8_t before = data[1 + 79], after = bytes[79];
+    INSTAR_FUZZ_CHECK((after & 1) <= (before & 1));
+    if (repair != 0 && (before & 3) == 1) {
+      bool marked = (after & 2) != 0;
+      INSTAR_FUZZ_CHECK(marked ? (after & 1) != 0 : (after & 1) == 0);
+    }
   }
   if ((repair & instar::kRepairErrors) == 0) INSTAR_FUZZ_CHECK(report.corruptions_fixed == 0);
+  // A repair that disabled the image (qemu's double check then fails) rebuilt it, repaired something,
+  // and left the corrupt bit set.
+  if (report.repair_disabled) {
+    INSTAR_FUZZ_CHECK((repair & instar::kRepairErrors) != 0 && !report.failed_errno);
+    INSTAR_FUZZ_CHECK(report.leaks_fixed != 0 || report.corruptions_fixed != 0);
+    INSTAR_FUZZ_CHECK(size - 1 >= 80 && (bytes[79] & 2) != 0);
+  }
   if (report.unsupported) return 0;
   INSTAR_FUZZ_CHECK(report.format == "qcow2");
   // Counters: every fragmented or compressed cluster is an allocated one, and compressed ones count as

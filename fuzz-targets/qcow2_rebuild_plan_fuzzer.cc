@@ -7,7 +7,8 @@
 // marked "old structure" no longer counted, the new blocks and table once), the counts must equal the
 // recount and the discards cover exactly the clusters whose count dropped to 0. A recount above the
 // counts must be refused. A plan whose first write lands where an old entry points (qemu fails
-// there) must say so only then.
+// there) must say so only then. restore_lowered_counts (a disabled image's lost leak repair) must
+// give back exactly the counts from before the finish and keep the discards.
 //
 // Input (big-endian, docs/fuzzing.md): cluster_bits u8 (9 + n % 13), refcount_order u8 (n % 7),
 // file_size u32 (bytes), old table entry count u8 (n % 17) and the entries (u64 each), mode u8
@@ -203,5 +204,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (before[k] != 0 && recount.at(k) == 0) dropped++;
   }
   INSTAR_FUZZ_CHECK(discarded_clusters == dropped);
+  // On an image qemu disabled its leak repair never reaches the blocks: restored, every count is the
+  // one from before the finish, and the discards stay as they were.
+  const size_t discards_before = plan.discard_count;
+  restore_lowered_counts(plan);
+  for (uint64_t k = 0; k < plan.cluster_count; k++) INSTAR_FUZZ_CHECK(plan.count_at(k) == before[k]);
+  INSTAR_FUZZ_CHECK(plan.discard_count == discards_before);
   return 0;
 }

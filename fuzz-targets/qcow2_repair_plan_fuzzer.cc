@@ -7,7 +7,11 @@
 // With bit 7 of the first byte set it also plans the OFLAG_COPIED repair (qcow2::plan_copied_repair)
 // against that refcount plan: every write then sets or clears only bit 7 of the first byte of an L1
 // entry or of an entry of an L2 table the L1 table names, inside the file, clear of the protected
-// ranges, the refcount blocks written and the discards; no L2 table with writes is named twice.
+// ranges, the refcount blocks written and the discards; an L2 table with writes is written under the
+// first L1 entry naming it only (find_shared_l2_tables finds exactly the tables named twice or more).
+//
+// In both modes the fixes also name L2 entries for check_zero_fixes (the rewrite of unaligned
+// preallocated zero clusters: its bytes, qemu's overlap check, the patched view of the image).
 //
 // Input (big-endian, docs/fuzzing.md): cluster_bits u8 (9 + n % 13; bit 7: copied mode), refcount_order
 // u8 (n % 7), file_size u32 (in 512-byte units), table entry count u8 (n % 33) and the entries (u64
@@ -23,6 +27,8 @@
 #include <vector>
 
 #include "core/base/span_reader.h"
+#include "core/io/memory_block_device.h"
+#include "core/qcow2/refcount_check_patches.h"
 #include "core/qcow2/refcount_copied_plan.h"
 #include "core/qcow2/refcount_repair_plan.h"
 #include "core/qcow2/refcount_table.h"
@@ -92,7 +98,7 @@ void check_copied_plan(instar::fuzz::InputReader& in, const instar::qcow2::Repai
       INSTAR_FUZZ_CHECK(!ranges_overlap(offset, length, refcount_plan->discards[d].offset,
                                         refcount_plan->discards[d].length));
   };
-  std::vector<uint64_t> tables;
+  std::vector<uint64_t> tables, table_l1_index;
   for (size_t i = 0; i < plan.write_count; i++) {
     const CopiedWrite& w = plan.writes[i];
     if (i < l1_fixes.size()) {
@@ -112,14 +118,34 @@ void check_copied_plan(instar::fuzz::InputReader& in, const instar::qcow2::Repai
     INSTAR_FUZZ_CHECK(w.offset == table + f.l2_index * entry_size && w.copied == f.copied);
     INSTAR_FUZZ_CHECK(!ranges_overlap(table, cluster_size, layout.l1_table_offset, l1_bytes));
     clear(table, cluster_size);
-    if (tables.empty() || tables.back() != table) tables.push_back(table);
+    if (tables.empty() || tables.back() != table) {
+      tables.push_back(table);
+      table_l1_index.push_back(f.l1_index);
+    }
   }
-  // An L2 table with writes is named by exactly one L1 entry.
-  for (uint64_t table : tables) {
+  // An L2 table with writes is written once (its writes in one group), under the first L1 entry that
+  // names it (qemu repairs it on that visit and re-reads it, repaired, on later ones).
+  for (size_t t = 0; t < tables.size(); t++) {
+    for (size_t u = t + 1; u < tables.size(); u++) INSTAR_FUZZ_CHECK(tables[u] != tables[t]);
+    size_t first = l1_entries;
+    for (size_t e = 0; e < l1_entries && first == l1_entries; e++)
+      if ((instar::load_be(layout.l1_table, e * 8, 8) & 0x00fffffffffffe00ull) == tables[t]) first = e;
+    INSTAR_FUZZ_CHECK(first == table_l1_index[t]);
+  }
+  // The shared tables: exactly those the L1 table names more than once, sorted, once each.
+  auto shared = find_shared_l2_tables(layout.l1_table, arena);
+  INSTAR_FUZZ_CHECK(shared.is_ok());
+  for (size_t s = 0; s < shared.value().count; s++) {
+    INSTAR_FUZZ_CHECK(s == 0 || shared.value().offsets[s - 1] < shared.value().offsets[s]);
+    INSTAR_FUZZ_CHECK(shared.value().find(shared.value().offsets[s]) == s);
+  }
+  for (size_t e = 0; e < l1_entries; e++) {
+    uint64_t table = instar::load_be(layout.l1_table, e * 8, 8) & 0x00fffffffffffe00ull;
+    if (table == 0) continue;
     size_t named = 0;
-    for (size_t e = 0; e < l1_entries; e++)
-      if ((instar::load_be(layout.l1_table, e * 8, 8) & 0x00fffffffffffe00ull) == table) named++;
-    INSTAR_FUZZ_CHECK(named == 1);
+    for (size_t g = 0; g < l1_entries; g++)
+      if ((instar::load_be(layout.l1_table, g * 8, 8) & 0x00fffffffffffe00ull) == table) named++;
+    INSTAR_FUZZ_CHECK((shared.value().find(table) < shared.value().count) == (named > 1));
   }
   // Spans: the writes in order, each inside one table; applying one changes only the flag bits and
   // reports exactly the bytes it changed.
@@ -156,6 +182,83 @@ void check_copied_plan(instar::fuzz::InputReader& in, const instar::qcow2::Repai
 
 }  // namespace
 
+// -r all's rewrite of unaligned preallocated zero clusters (refcount_check_patches.h), on entries the
+// fixes name (cluster: the table's, refcount: entry index and bitmap): the new entry is a plain zero
+// cluster (standard) or entry 0 with only zero bits (extended); an allowed rewrite lies wholly inside
+// the file, past the header cluster and clear, cluster-wide, of the protected ranges and every refcount
+// block the table names; the patched view reads the new bytes there and the old ones elsewhere.
+void check_zero_fixes(const instar::qcow2::RepairLayout& refcounts,
+                      const std::vector<instar::qcow2::RefcountFix>& fixes, instar::Arena& arena) {
+  using namespace instar::qcow2;
+  const uint64_t cluster_size = uint64_t{1} << refcounts.cluster_bits;
+  ZeroFixLayout layout;
+  layout.cluster_bits = refcounts.cluster_bits;
+  layout.file_size = refcounts.file_size;
+  layout.refcount_table = refcounts.refcount_table;
+  if (refcounts.protected_count > 0) {
+    layout.l1_offset = refcounts.protected_ranges[0].offset;
+    layout.l1_bytes = refcounts.protected_ranges[0].length;
+  }
+  if (refcounts.protected_count > 1) {
+    layout.refcount_table_offset = refcounts.protected_ranges[1].offset;
+    layout.refcount_table_bytes = refcounts.protected_ranges[1].length;
+  }
+  if (refcounts.protected_count > 2) {
+    layout.snapshot_table_offset = refcounts.protected_ranges[2].offset;
+    layout.snapshot_table_bytes = refcounts.protected_ranges[2].length;
+  }
+  std::vector<uint8_t> file(static_cast<size_t>(refcounts.file_size < (1u << 20) ? refcounts.file_size : 0));
+  for (size_t i = 0; i < file.size(); i++) file[i] = static_cast<uint8_t>(i * 7 + 1);
+  instar::MemoryBlockDevice device(file.data(), file.size(), false);
+  PatchedImage view(device);
+  for (const RefcountFix& fix : fixes) {
+    const bool extended = (fix.refcount & 1) != 0;
+    const uint64_t entry_size = extended ? 16 : 8;
+    const uint64_t offset =
+        fix.cluster * cluster_size + (fix.refcount >> 1) % (cluster_size / entry_size) * entry_size;
+    L2EntryPatch p = zeroed_l2_entry(offset, extended, fix.refcount);
+    INSTAR_FUZZ_CHECK(p.offset == offset && p.length == entry_size);
+    INSTAR_FUZZ_CHECK(instar::load_be(instar::ByteSpan(p.bytes, 8), 0, 8) == (extended ? 0u : 1u));
+    if (extended) {
+      uint64_t bitmap = instar::load_be(instar::ByteSpan(p.bytes + 8, 8), 0, 8);
+      INSTAR_FUZZ_CHECK((bitmap & 0xffffffffu) == 0);
+      INSTAR_FUZZ_CHECK((bitmap >> 32) == (((fix.refcount >> 32) | fix.refcount) & 0xffffffffu));
+    }
+    if (!zero_fix_allowed(layout, p)) continue;
+    INSTAR_FUZZ_CHECK(p.offset >= cluster_size && p.offset + p.length <= layout.file_size);
+    const uint64_t start = p.offset & ~(cluster_size - 1);
+    const uint64_t span = ((p.offset + p.length + cluster_size - 1) & ~(cluster_size - 1)) - start;
+    for (size_t r = 0; r < refcounts.protected_count && r < 3; r++)
+      INSTAR_FUZZ_CHECK(
+          !overlaps(start, span, refcounts.protected_ranges[r].offset, refcounts.protected_ranges[r].length));
+    for (size_t e = 0; e + 8 <= refcounts.refcount_table.size; e += 8) {
+      uint64_t block = instar::load_be(refcounts.refcount_table, e, 8) & 0xfffffffffffffe00ull;
+      INSTAR_FUZZ_CHECK(block == 0 || !overlaps(start, span, block, cluster_size));
+    }
+    if (p.offset + p.length > file.size() || view.count() >= 8) continue;
+    bool fresh = true;  // one patch an entry, as the check adds them
+    for (size_t i = 0; i < view.count(); i++)
+      if (overlaps(view.patches()[i].offset, view.patches()[i].length, p.offset, p.length)) fresh = false;
+    if (!fresh || view.add(p, arena).is_error()) continue;
+    uint8_t window[48];
+    uint64_t from = p.offset >= 16 ? p.offset - 16 : 0;
+    size_t n = static_cast<size_t>(file.size() - from < sizeof window ? file.size() - from : sizeof window);
+    INSTAR_FUZZ_CHECK(view.read(from, window, n).is_ok());
+    for (size_t b = 0; b < n; b++) {
+      uint64_t at = from + b;
+      bool patched = false;
+      for (size_t i = 0; i < view.count() && !patched; i++) {
+        const L2EntryPatch& q = view.patches()[i];
+        if (at >= q.offset && at - q.offset < q.length) {
+          INSTAR_FUZZ_CHECK(window[b] == q.bytes[at - q.offset]);
+          patched = true;
+        }
+      }
+      if (!patched) INSTAR_FUZZ_CHECK(window[b] == file[static_cast<size_t>(at)]);
+    }
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > instar::fuzz::kMaxInputBytes) return 0;
   using namespace instar::qcow2;
@@ -187,6 +290,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   static std::unique_ptr<uint8_t[]> scratch(new uint8_t[kScratchBytes]);
   instar::Arena arena(scratch.get(), kScratchBytes);
+  check_zero_fixes(layout, fixes, arena);
   auto planned = plan_refcount_repair(layout, fixes.data(), fixes.size(), arena);
   INSTAR_FUZZ_CHECK(arena.used() <= arena.capacity());
   if (copied_mode) {

@@ -361,6 +361,11 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
             static_cast<long long>(repaired.leaks_fixed), static_cast<long long>(repaired.corruptions_fixed));
         std::fflush(stdout);
       }
+      // The repair marked the image corrupt, which disabled it in qemu: its check again has no driver.
+      if (repaired.repair_disabled) {
+        report_error(program, std::string("Check failed: ") + std::strerror(ENOMEDIUM));
+        return 1;
+      }
       // qemu checks again, without repair, and reports that check with the repair's counts.
       auto reread = open_image_readonly(filename, error);
       if (!reread) return fail(error);

@@ -28,6 +28,7 @@ struct CheckReport {
   uint64_t image_end_offset = 0;
   uint64_t leaks_fixed = 0, corruptions_fixed = 0;  // -r
   std::optional<std::string> repair_refused;       // -r: why instar did not repair (nothing was written)
+  bool repair_disabled = false;                    // -r all: the image qemu disabled fails its re-check
   std::optional<uint64_t> repair_grow_to;          // -r all: the size the rebuild needs (nothing was written)
   std::optional<std::string> backing_name, backing_format, data_file;
 };

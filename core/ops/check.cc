@@ -9,6 +9,7 @@
 #include "core/ops/info.h"
 #include "core/ops/info_qcow2_metadata.h"
 #include "core/qcow2/header.h"
+#include "core/qcow2/header_rewrite.h"
 #include "core/qcow2/refcount_check.h"
 #include "core/qcow2/snapshot_table.h"
 
@@ -272,8 +273,9 @@ Result<void> apply_repair(BlockDevice& image, const qcow2::RepairResult& repair,
   return image.flush();
 }
 
-// The header's incompatible_features field (bytes 72..79), big-endian: qemu rewrites it alone to set
-// the corrupt bit (qcow2_mark_corrupt) or clear it (qcow2_mark_consistent).
+// The header's incompatible_features field (bytes 72..79), big-endian: qemu sets the corrupt bit
+// (qcow2_mark_corrupt), clears it (qcow2_mark_consistent) or the dirty bit (qcow2_mark_clean) by
+// rewriting the header, which changes only this field where header_rewritten_as_is.
 Result<void> write_incompatible_features(BlockDevice& image, uint64_t value) {
   constexpr uint64_t kIncompatibleFeaturesOffset = 72;
   if (image.size() < kIncompatibleFeaturesOffset + 8) return make_error(Errc::io, "the header is cut short");
@@ -281,6 +283,19 @@ Result<void> write_incompatible_features(BlockDevice& image, uint64_t value) {
   for (size_t i = 0; i < 8; i++) bytes[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
   INSTAR_TRY(image.write(kIncompatibleFeaturesOffset, bytes, sizeof bytes));
   return image.flush();
+}
+
+// qemu sets or clears a feature bit (dirty, corrupt) by rewriting the whole first cluster from what it
+// parsed (qcow2_update_header); instar writes the bits alone, so only where that rewrite changes nothing
+// else (measured: a header qemu wrote is rewritten as it is).
+bool header_rewritten_as_is(BlockDevice& image, uint64_t file_length, const qcow2::Header& h, Arena& scratch) {
+  const uint64_t cluster_size = h.cluster_size();
+  if (file_length < cluster_size) return false;  // qemu's rewrite would grow the file
+  auto first = scratch.allocate(static_cast<size_t>(cluster_size));
+  if (first.is_error() || image.read(0, first.value(), static_cast<size_t>(cluster_size)).is_error())
+    return false;
+  return qcow2::header_rewrite_only_features(h, ByteSpan(first.value(), static_cast<size_t>(cluster_size)),
+                                             scratch);
 }
 
 void put_counts(const qcow2::CheckCounts& c, RecordWriter& out) {
@@ -324,10 +339,11 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   }
 
   uint8_t repair = request.check.repair & (kRepairLeaks | kRepairErrors);
-  if (repair != 0 && (h.incompatible_features & qcow2::kIncompatDirty) != 0) {
-    // qemu clears the dirty bit by rewriting the whole header from what it parsed (qcow2_update_header),
-    // and a dirty image's refcounts usually need a rebuild: neither is done by instar.
-    out.put_string(kCheckRepairRefused, "repairing an image marked dirty is not supported by instar yet");
+  const bool dirty = (h.incompatible_features & qcow2::kIncompatDirty) != 0;
+  if (repair != 0 && dirty && !header_rewritten_as_is(image, image.file_length(), h, scratch)) {
+    out.put_string(kCheckRepairRefused,
+                   "clearing the dirty bit of a header qemu would rewrite differently is not supported by "
+                   "instar yet");
     return ok();
   }
   if (repair != 0 && (o.ext.has_bitmaps || o.ext.bitmaps_ignored)) {
@@ -382,13 +398,29 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     failed = qcow2::check_refcounts(image, input, scratch, log, counts, repair != 0 ? &repair_result : nullptr);
   }
   log.finish();
-  if (failed != qcow2::kCheckRepairRefusedCode && repair_result.mark_corrupt &&
-      write_incompatible_features(image, h.incompatible_features | qcow2::kIncompatCorrupt).is_error()) {
-    counts.check_errors++;
-    if (failed == 0) failed = qcow2::kCheckEio;
-  }
   if (failed == qcow2::kCheckRepairRefusedCode) {
     out.put_string(kCheckRepairRefused, repair_result.refused);
+    return ok();
+  }
+  // The feature bits a repair leaves once it is written: a repair that leaves no error and no
+  // corruption clears the corrupt bit (qcow2_mark_consistent); qemu clears the dirty bit when it closes
+  // the image it opened read-write (qcow2_inactivate), whatever the check found, unless a corruption
+  // event disabled the image first (measured with 7.2 and 10.0), which sets the corrupt bit at once.
+  auto final_features = [&]() {
+    uint64_t f = h.incompatible_features;
+    if (repair_result.mark_corrupt) return f | qcow2::kIncompatCorrupt;
+    if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0)
+      f &= ~qcow2::kIncompatCorrupt;
+    if (repair != 0 && dirty) f &= ~qcow2::kIncompatDirty;
+    return f;
+  };
+  // Marking the image corrupt rewrites the header whatever it held, and so does changing a bit:
+  // refused, before any write, where qemu's rewrite would change more than the bits.
+  if ((repair_result.mark_corrupt || final_features() != h.incompatible_features) &&
+      !header_rewritten_as_is(image, image.file_length(), h, scratch)) {
+    out.put_string(kCheckRepairRefused,
+                   "changing the corrupt bit of a header qemu would rewrite differently is not supported by "
+                   "instar yet");
     return ok();
   }
   if (failed == 0 && repair_result.has_rebuild) {
@@ -403,6 +435,27 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
       out.put_string(kCheckRepairRefused, "a rebuild whose planned size changed between runs is refused");
       return ok();
     }
+  }
+  // -r all rewrote unaligned preallocated zero clusters' L2 entries while it counted (qemu writes each at
+  // once, whatever follows); validated against qemu's overlap check and the file.
+  for (size_t i = 0; i < repair_result.zeroed_count; i++) {
+    const qcow2::L2EntryPatch& p = repair_result.zeroed[i];
+    if (image.write(p.offset, p.bytes, p.length).is_error()) {
+      counts.check_errors++;
+      if (failed == 0) failed = qcow2::kCheckEio;
+      break;
+    }
+  }
+  // qemu set the corrupt bit at once (the first write of all); the file's end result is the same
+  // when it is written once nothing is left to refuse.
+  if (repair_result.mark_corrupt &&
+      write_incompatible_features(image, h.incompatible_features | qcow2::kIncompatCorrupt).is_error()) {
+    counts.check_errors++;
+    if (failed == 0) failed = qcow2::kCheckEio;
+  }
+  if (failed == 0 && repair_result.has_rebuild) {
+    // On an image qemu disabled, its leak repair after the rebuild never reaches the new blocks.
+    if (repair_result.image_disabled) qcow2::restore_lowered_counts(repair_result.rebuild);
     // qemu truncated the file first to take in a refcount block outside it: the file reaches that
     // size (zeros; the last byte written makes it so) before the new structure is written.
     uint64_t truncated = repair_result.truncated_size;
@@ -420,16 +473,16 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     counts.check_errors++;
     failed = qcow2::kCheckEio;
   }
-  // A repair that leaves no error and no corruption clears the corrupt bit, as qemu does: its
-  // incompatible_features field alone is rewritten (qcow2_mark_consistent).
-  if (failed == 0 && repair != 0 && counts.check_errors == 0 && counts.corruptions == 0 &&
-      (h.incompatible_features & qcow2::kIncompatCorrupt) != 0 &&
-      write_incompatible_features(image, h.incompatible_features & ~qcow2::kIncompatCorrupt).is_error()) {
+  // The corrupt bit cleared, the dirty bit cleared (the corrupt bit set was written above).
+  const uint64_t features = final_features();
+  if (!repair_result.mark_corrupt && features != h.incompatible_features &&
+      write_incompatible_features(image, features).is_error()) {
     counts.check_errors++;
-    failed = qcow2::kCheckEio;
+    if (failed == 0) failed = qcow2::kCheckEio;
   }
   put_counts(counts, out);
   if (failed != 0) out.put_u64(kCheckFailedErrno, static_cast<uint64_t>(failed));
+  if (failed == 0 && repair_result.image_disabled) out.put_bool(kCheckRepairDisabled, true);
   return ok();
 }
 

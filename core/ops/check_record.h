@@ -29,6 +29,8 @@ enum CheckTag : uint16_t {
   kCheckRepairRefused = 623,  // -r: a repair instar does not do; nothing was written (the reason)
   kCheckRepairGrowTo = 624,   // -r all: the rebuild grows the file to this size; nothing was written
                               // (the host gives the repair a device exactly this large and runs it again)
+  kCheckRepairDisabled = 625,  // -r all: the repair marked the image corrupt, which disables it in qemu:
+                               // its check after the repair fails ("Check failed: No medium found")
 };
 
 }  // namespace instar

@@ -11,6 +11,7 @@
 #include "core/base/result.h"
 #include "core/io/block_device.h"
 #include "core/qcow2/header.h"
+#include "core/qcow2/refcount_check_patches.h"
 #include "core/qcow2/refcount_copied_plan.h"
 #include "core/qcow2/refcount_rebuild_plan.h"
 #include "core/qcow2/refcount_repair_plan.h"
@@ -86,6 +87,14 @@ struct RepairResult {
   // qemu marked the image corrupt (a fatal corruption event on the image -r opened read-write): the
   // header's corrupt bit is set whatever the check's outcome.
   bool mark_corrupt = false;
+  // -r all rebuilt the structure of an image qemu marked corrupt during the check (which disables it):
+  // the leak repair after the rebuild is lost but for its punches (issue the plan after
+  // restore_lowered_counts), and qemu-img's check after the repair fails with ENOMEDIUM.
+  bool image_disabled = false;
+  // -r all: L2 entries of unaligned preallocated zero clusters rewritten as plain zero clusters while
+  // the check counted (qemu writes each at once): issued first.
+  const L2EntryPatch* zeroed = nullptr;
+  size_t zeroed_count = 0;
 };
 
 // check_refcounts() returns this when `RepairResult::refused` is set.

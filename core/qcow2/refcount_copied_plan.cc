@@ -62,7 +62,8 @@ void heap_sort(uint64_t* v, size_t count) {
   }
 }
 
-bool sorted_contains(const uint64_t* v, size_t count, uint64_t value) {
+// The position of `value` in the sorted `v`, or `count`.
+size_t sorted_find(const uint64_t* v, size_t count, uint64_t value) {
   size_t low = 0, high = count;
   while (low < high) {
     size_t mid = low + (high - low) / 2;
@@ -71,10 +72,32 @@ bool sorted_contains(const uint64_t* v, size_t count, uint64_t value) {
     else
       high = mid;
   }
-  return low < count && v[low] == value;
+  return low < count && v[low] == value ? low : count;
 }
 
 }  // namespace
+
+size_t SharedL2Tables::find(uint64_t offset) const { return sorted_find(offsets, count, offset); }
+
+Result<SharedL2Tables> find_shared_l2_tables(ByteSpan l1_table, Arena& scratch) {
+  const size_t entries = l1_table.size / 8;
+  SharedL2Tables shared;
+  if (entries < 2) return shared;
+  INSTAR_TRY_ASSIGN(all, scratch.allocate_array<uint64_t>(entries));
+  size_t n = 0;
+  for (size_t e = 0; e < entries; e++) {
+    uint64_t table = load_be(l1_table, e * 8, 8) & kL1OffsetMask;
+    if (table != 0) all[n++] = table;
+  }
+  heap_sort(all, n);
+  size_t count = 0;  // duplicates compacted in place, once each
+  for (size_t i = 1; i < n; i++) {
+    if (all[i] == all[i - 1] && (count == 0 || all[count - 1] != all[i])) all[count++] = all[i];
+  }
+  shared.offsets = all;
+  shared.count = count;
+  return shared;
+}
 
 Result<CopiedPlan> plan_copied_repair(const CopiedLayout& layout, const L1CopiedFix* l1_fixes,
                                       size_t l1_count, const L2CopiedFix* l2_fixes, size_t l2_count,
@@ -152,16 +175,26 @@ Result<CopiedPlan> plan_copied_repair(const CopiedLayout& layout, const L1Copied
     write_count++;
   }
 
-  // No L2 table with fixes may be named twice: qemu would re-read it after its first write.
-  heap_sort(tables, table_count);
+  // Each L2 table with fixes is written once, on qemu's first visit: its fixes come under one L1 entry,
+  // the first that names it (qemu re-reads the written table on later visits and finds nothing to fix).
+  INSTAR_TRY_ASSIGN(sorted, scratch.allocate_array<uint64_t>(table_count));
+  INSTAR_TRY_ASSIGN(first_index, scratch.allocate_array<uint64_t>(table_count));
+  for (size_t t = 0; t < table_count; t++) sorted[t] = tables[t];
+  heap_sort(sorted, table_count);
   for (size_t t = 1; t < table_count; t++)
-    if (tables[t] == tables[t - 1]) return make_error(Errc::invalid, "an L2 table to repair is named twice");
-  size_t named = 0;
+    if (sorted[t] == sorted[t - 1]) return make_error(Errc::invalid, "an L2 table to repair is listed twice");
+  for (size_t t = 0; t < table_count; t++) first_index[t] = l1_entries;
   for (uint64_t e = 0; e < l1_entries && table_count != 0; e++) {
     uint64_t table = load_be(layout.l1_table, static_cast<size_t>(e * 8), 8) & kL1OffsetMask;
-    if (table != 0 && sorted_contains(tables, table_count, table)) named++;
+    size_t at = table != 0 ? sorted_find(sorted, table_count, table) : table_count;
+    if (at < table_count && first_index[at] == l1_entries) first_index[at] = e;
   }
-  if (named > table_count) return make_error(Errc::invalid, "an L2 table to repair is named twice");
+  for (size_t i = 0, t = 0; i < l2_count; i++) {
+    if (i > 0 && l2_fixes[i].l1_index == l2_fixes[i - 1].l1_index) continue;
+    size_t at = sorted_find(sorted, table_count, tables[t++]);
+    if (at >= table_count || first_index[at] != l2_fixes[i].l1_index)
+      return make_error(Errc::invalid, "an L2 table's repairs are not under the first L1 entry naming it");
+  }
 
   plan.writes = writes;
   plan.write_count = write_count;

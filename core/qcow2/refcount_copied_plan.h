@@ -59,11 +59,21 @@ struct CopiedPlan {
 // planning nothing, when any cannot be done in place: an index outside its
 // table, an L1 entry naming no L2 table or an unaligned one, a table not wholly
 // inside the file or overlapping other metadata, the refcount repair's blocks or
-// discards, or an L2 table with fixes that two L1 entries name (qemu would
-// re-read it after its first write).
+// discards. An L2 table that several L1 entries name is repaired on qemu's
+// first visit (it writes the table back and re-reads it, repaired, on later
+// visits): its fixes must all come under the first L1 entry naming it.
 Result<CopiedPlan> plan_copied_repair(const CopiedLayout& layout, const L1CopiedFix* l1_fixes,
                                       size_t l1_count, const L2CopiedFix* l2_fixes, size_t l2_count,
                                       Arena& scratch);
+
+// The L2 tables the active L1 table (big-endian entries) names more than once, sorted and unique.
+struct SharedL2Tables {
+  const uint64_t* offsets = nullptr;
+  size_t count = 0;
+  // The position of `offset` in `offsets`, or `count` when it is not shared.
+  size_t find(uint64_t offset) const;
+};
+Result<SharedL2Tables> find_shared_l2_tables(ByteSpan l1_table, Arena& scratch);
 
 // Applies the writes of `span` to `bytes` (the span's `length` bytes as read).
 SpanChange apply_copied_span(const CopiedPlan& plan, const RepairSpan& span, uint8_t* bytes);

@@ -331,6 +331,17 @@ Result<void> finish_refcount_rebuild(RebuildPlan& plan, const ClusterCounts& ori
   return ok();
 }
 
+void restore_lowered_counts(RebuildPlan& plan) {
+  for (size_t i = 0; i < plan.lowered_count; i++) {
+    const RefcountFix& f = plan.lowered[i];
+    if (f.cluster >= plan.cluster_count) continue;
+    if (plan.narrow != nullptr)
+      plan.narrow[f.cluster] = static_cast<uint16_t>(f.refcount);
+    else
+      plan.wide[f.cluster] = static_cast<uint32_t>(f.refcount);
+  }
+}
+
 void encode_rebuild_block(const RebuildPlan& plan, const RebuildBlock& block, uint8_t* out) {
   const uint64_t cluster_size = uint64_t{1} << plan.cluster_bits;
   const uint32_t order = plan.refcount_order;

@@ -101,6 +101,12 @@ Result<RebuildPlan> plan_refcount_rebuild(const RebuildLayout& layout, const Clu
 Result<void> finish_refcount_rebuild(RebuildPlan& plan, const ClusterCounts& original, const ClusterCounts& recount,
                                      Arena& scratch);
 
+// qemu's leak repair after a rebuild of an image it disabled (marked corrupt during the check) changes
+// only its refcount cache, which is never written back, while its punches reach the file: the new
+// blocks keep the counts from before the repair. Puts back every count finish_refcount_rebuild lowered
+// (the discards stay). Call it once, after the check is done with the lowered counts.
+void restore_lowered_counts(RebuildPlan& plan);
+
 // The `cluster_size` bytes of new block `block` (on-disk encoding of the plan's counts).
 void encode_rebuild_block(const RebuildPlan& plan, const RebuildBlock& block, uint8_t* out);
 

@@ -86,7 +86,10 @@ TEST(CopiedRepairPlan, RefusesWhatCannotBeDoneInPlace) {
   EXPECT_TRUE(Fixture().plan({}, {{0, 2, true}, {0, 1, true}}).is_error());  // out of order
   Fixture twice;
   twice.set_l1(1, 0x40000);  // two L1 entries name the L2 table
-  EXPECT_TRUE(twice.plan({}, {{0, 0, true}}).is_error());
+  // qemu repairs it on its first visit and re-reads it, repaired, on the second.
+  EXPECT_TRUE(twice.plan({}, {{0, 0, true}}).is_ok());
+  EXPECT_TRUE(twice.plan({}, {{1, 0, true}}).is_error());                // not under the first L1 entry
+  EXPECT_TRUE(twice.plan({}, {{0, 0, true}, {1, 1, true}}).is_error());  // the table listed twice
   EXPECT_TRUE(twice.plan({{1, false}}, {}).is_ok());  // an L1 fix alone is fine
 }
 
