@@ -248,7 +248,10 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
   uint64_t in_cluster = offset & (cluster_size() - 1);
   uint64_t needed = bytes + in_cluster;
   // qemu answers at most to the end of the L2 slice its cache holds (qcow2_get_host_offset).
+  // l2_index is the entry's index in that slice (what qemu's events name);
+  // the whole table is held, so the entry itself is at its index in the table.
   uint64_t l2_index = (offset >> cluster_bits_) & (slice_entries_ - 1);
+  uint64_t table_index = (offset >> cluster_bits_) & (l2_entries_ - 1);
   uint64_t available = (uint64_t{slice_entries_} - l2_index) << cluster_bits_;
   if (needed > available) needed = available;
 
@@ -261,7 +264,7 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
     INSTAR_TRY_ASSIGN(table, l2_table(l2_offset));
     uint32_t sc = static_cast<uint32_t>((offset >> subcluster_bits_) & (subclusters_ - 1));
     uint64_t clusters = (needed + cluster_size() - 1) >> cluster_bits_;
-    const uint8_t* e = table + l2_index * l2_entry_bytes_;
+    const uint8_t* e = table + table_index * l2_entry_bytes_;
     uint64_t entry = be64(e);
     uint64_t bitmap = l2_entry_bytes_ == 16 ? be64(e + 8) : 0;
     type = subcluster_type(entry, bitmap, sc);
@@ -283,7 +286,7 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
     bool check_offset = type == Type::normal || type == Type::zero_alloc || type == Type::unallocated_alloc;
     for (uint64_t i = 0; i < clusters; i++) {
       uint32_t first = i == 0 ? sc : 0;
-      const uint8_t* ei = table + (l2_index + i) * l2_entry_bytes_;
+      const uint8_t* ei = table + (table_index + i) * l2_entry_bytes_;
       uint64_t entry_i = be64(ei);
       uint64_t bitmap_i = l2_entry_bytes_ == 16 ? be64(ei + 8) : 0;
       Type t;
