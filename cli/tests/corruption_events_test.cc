@@ -41,6 +41,24 @@ TEST(CorruptionEvents, InRecordOrder) {
   EXPECT_EQ((*events)[1], second);
 }
 
+// The read path's forms (qcow2_get_host_offset) pass as they are, qemu's odd spacing and parenthesis included.
+TEST(CorruptionEvents, AcceptsTheReadPathForms) {
+  const std::string tail = "; further non-fatal corruption events will be suppressed";
+  RecordField root;
+  root.is_group = true;
+  const std::string lines[] = {
+      "qcow2: Image is corrupt: Invalid cluster entry found  (L2 offset: 0x40000, L2 index: 0x3)" + tail,
+      "qcow2: Image is corrupt: External data file host cluster offset 0x20000 does not match guest cluster offset: "
+      "0x10000, L2 index: 0x1)" +
+          tail};
+  for (const std::string& line : lines) root.children.push_back(bytes_field(kTagCorruptionEvent, line));
+  auto events = corruption_events(root);
+  ASSERT_TRUE(events.has_value());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0], lines[0]);
+  EXPECT_EQ((*events)[1], lines[1]);
+}
+
 TEST(CorruptionEvents, RefusesWhatQemuDoesNotPrint) {
   const std::string line = kLine;
   for (const std::string& bad : {std::string("qemu-img: anything"), line + "\nsecond line",

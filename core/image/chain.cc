@@ -88,6 +88,7 @@ Result<ChainOpen> open_chain_at(const Request& request, const Devices& devices, 
       }
       INSTAR_TRY(chain.qcow2[depth].init(*device, opened, *data, data_number, scratch));
       chain.qcow2[depth].set_event_clock(chain.event_clock);
+      chain.qcow2[depth].set_reads_only(chain.reads_only);
       layer = &chain.qcow2[depth];
       backing_name = opened.backing_name;
       backing_format = opened.backing_format;

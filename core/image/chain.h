@@ -28,6 +28,7 @@ struct Chain {
   ImageFormat format_of[kMaxChainLength] = {};
   Qcow2Layer qcow2[kMaxChainLength];
   EventClock* event_clock = nullptr;  // given to each qcow2 layer as it opens
+  bool reads_only = false;            // likewise (Qcow2Layer::set_reads_only)
   RawLayer raw[kMaxChainLength];
 };
 

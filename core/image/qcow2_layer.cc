@@ -197,7 +197,7 @@ Result<uint64_t> Qcow2Layer::refcount(uint64_t cluster) {
   uint64_t block = be64(reftable_ + index * 8) & kOffsetMask;
   if (block == 0) return uint64_t{0};
   if (block & (cluster_size() - 1)) {
-    if (!event_.signaled()) event_.refblock_unaligned(block, index, event_clock_ ? event_clock_->next++ : 0);
+    if (!event_.signaled()) event_.refblock_unaligned(block, index, next_event());
     return make_error(Errc::io, "Input/output error");
   }
   if (refblock_cached_ != block) {
@@ -222,6 +222,8 @@ Result<uint64_t> Qcow2Layer::refcount(uint64_t cluster) {
   }
 }
 
+uint64_t Qcow2Layer::next_event() { return event_clock_ ? event_clock_->next++ : 0; }
+
 bool Qcow2Layer::detect_metadata_preallocation() {
   // qemu's heuristic: many more clusters have a refcount than the file has
   // blocks on disk means the metadata was preallocated over holes.
@@ -241,14 +243,17 @@ bool Qcow2Layer::detect_metadata_preallocation() {
 
 Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
   if (!prealloc_checked_) {
-    metadata_preallocation_ = detect_metadata_preallocation();
+    metadata_preallocation_ = !reads_only_ && detect_metadata_preallocation();
     prealloc_checked_ = true;
   }
   if (bytes > kIntMax) bytes = kIntMax;
   uint64_t in_cluster = offset & (cluster_size() - 1);
   uint64_t needed = bytes + in_cluster;
   // qemu answers at most to the end of the L2 slice its cache holds (qcow2_get_host_offset).
+  // l2_index is the entry's index in that slice (what qemu's events name);
+  // the whole table is held, so the entry itself is at its index in the table.
   uint64_t l2_index = (offset >> cluster_bits_) & (slice_entries_ - 1);
+  uint64_t table_index = (offset >> cluster_bits_) & (l2_entries_ - 1);
   uint64_t available = (uint64_t{slice_entries_} - l2_index) << cluster_bits_;
   if (needed > available) needed = available;
 
@@ -257,24 +262,40 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
   uint64_t l1_index = offset >> (cluster_bits_ + (cluster_bits_ - (l2_entry_bytes_ == 16 ? 4 : 3)));
   uint64_t l2_offset = l1_index < l1_size_ ? be64(l1_ + l1_index * 8) & kOffsetMask : 0;
   if (l2_offset != 0) {
-    if (l2_offset & (cluster_size() - 1)) return make_error(Errc::io, "Input/output error");
+    // The corruption events qemu signals here (qcow2_get_host_offset), in its order.
+    const uint32_t index = static_cast<uint32_t>(l2_index);
+    if (l2_offset & (cluster_size() - 1)) {
+      if (!event_.signaled()) event_.l2_table_unaligned(l2_offset, l1_index, next_event());
+      return make_error(Errc::io, "Input/output error");
+    }
     INSTAR_TRY_ASSIGN(table, l2_table(l2_offset));
     uint32_t sc = static_cast<uint32_t>((offset >> subcluster_bits_) & (subclusters_ - 1));
     uint64_t clusters = (needed + cluster_size() - 1) >> cluster_bits_;
-    const uint8_t* e = table + l2_index * l2_entry_bytes_;
+    const uint8_t* e = table + table_index * l2_entry_bytes_;
     uint64_t entry = be64(e);
     uint64_t bitmap = l2_entry_bytes_ == 16 ? be64(e + 8) : 0;
     type = subcluster_type(entry, bitmap, sc);
-    if (version_ < 3 && (type == Type::zero_plain || type == Type::zero_alloc))
+    if (version_ < 3 && (type == Type::zero_plain || type == Type::zero_alloc)) {
+      if (!event_.signaled()) event_.zero_in_v2(l2_offset, index, next_event());
       return make_error(Errc::io, "Input/output error");
+    }
     if (type == Type::compressed) {
-      if (external_data_) return make_error(Errc::io, "Input/output error");
+      if (external_data_) {
+        if (!event_.signaled()) event_.compressed_with_data_file(l2_offset, index, next_event());
+        return make_error(Errc::io, "Input/output error");
+      }
       host = entry;
     } else if (type == Type::normal || type == Type::zero_alloc || type == Type::unallocated_alloc) {
       uint64_t cluster_host = entry & kOffsetMask;
       host = cluster_host + in_cluster;
-      if (cluster_host & (cluster_size() - 1)) return make_error(Errc::io, "Input/output error");
-      if (external_data_ && host != offset) return make_error(Errc::io, "Input/output error");
+      if (cluster_host & (cluster_size() - 1)) {
+        if (!event_.signaled()) event_.cluster_unaligned(cluster_host, l2_offset, index, next_event());
+        return make_error(Errc::io, "Input/output error");
+      }
+      if (external_data_ && host != offset) {
+        if (!event_.signaled()) event_.data_file_mismatch(cluster_host, offset - in_cluster, index, next_event());
+        return make_error(Errc::io, "Input/output error");
+      }
     }
     // count_contiguous_subclusters
     uint64_t count = 0;
@@ -283,12 +304,16 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
     bool check_offset = type == Type::normal || type == Type::zero_alloc || type == Type::unallocated_alloc;
     for (uint64_t i = 0; i < clusters; i++) {
       uint32_t first = i == 0 ? sc : 0;
-      const uint8_t* ei = table + (l2_index + i) * l2_entry_bytes_;
+      const uint8_t* ei = table + (table_index + i) * l2_entry_bytes_;
       uint64_t entry_i = be64(ei);
       uint64_t bitmap_i = l2_entry_bytes_ == 16 ? be64(ei + 8) : 0;
       Type t;
       int32_t n = range_type(entry_i, bitmap_i, first, &t);
-      if (n < 0) return make_error(Errc::io, "Input/output error");
+      if (n < 0) {
+        // qemu names the invalid entry, which may be a later one than asked for.
+        if (!event_.signaled()) event_.invalid_entry(l2_offset, index + static_cast<uint32_t>(i), next_event());
+        return make_error(Errc::io, "Input/output error");
+      }
       if (i == 0) {
         if (t == Type::compressed) {
           count = static_cast<uint64_t>(n);

@@ -38,6 +38,9 @@ class Qcow2Layer final : public Layer {
   const CorruptionEvent& corruption_event() const { return event_; }
   // Where the operation numbers its events (none: every event numbered 0).
   void set_event_clock(EventClock* clock) { event_clock_ = clock; }
+  // The operation only reads (qemu-img dd): qemu never asks for block status,
+  // so its metadata-preallocation walk (and that walk's event) never runs.
+  void set_reads_only(bool reads_only) { reads_only_ = reads_only; }
 
  private:
   enum class Type : uint8_t {
@@ -59,6 +62,7 @@ class Qcow2Layer final : public Layer {
   Result<uint64_t> l2_entry_at(uint64_t offset);
   Result<void> read_compressed(uint64_t offset, uint8_t* out, size_t length);
   bool detect_metadata_preallocation();
+  uint64_t next_event();  // the sequence number of an event signaled now
 
   BlockDevice* image_ = nullptr;
   BlockDevice* data_ = nullptr;
@@ -102,6 +106,7 @@ class Qcow2Layer final : public Layer {
 
   CorruptionEvent event_;
   EventClock* event_clock_ = nullptr;
+  bool reads_only_ = false;
   bool prealloc_checked_ = false;
   bool metadata_preallocation_ = false;
 };

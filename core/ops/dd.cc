@@ -6,6 +6,7 @@
 #include "core/image/block_status.h"
 #include "core/image/chain.h"
 #include "core/ops/chain_open.h"
+#include "core/ops/corruption_events.h"
 #include "core/ops/dd_record.h"
 #include "core/ops/info.h"
 
@@ -20,7 +21,39 @@ constexpr uint64_t kInt64Max = 0x7fffffffffffffffull;
 // rounded down to a sector) with EIO, before it reads anything.
 constexpr uint64_t kMaxRequestBytes = 0x7fffffffull / kSector * kSector;
 
-Result<void> copy_window(image::Layer& top, BlockDevice& output, const DdWindow& w, uint64_t out_size,
+// qemu-img dd reads and writes one block of `bs` bytes at a time (blocks start
+// at w.start): when a read fails, every block before the failing one is in the
+// output. instar reads several blocks at once; when that read fails, this finds
+// the longest run of whole blocks from `pos` (before `limit`) that reads, by
+// bisection (a few reads, not one per block), and writes it.
+Result<void> copy_blocks_before_failure(image::Layer& top, BlockDevice& output, const DdWindow& w, uint64_t bs,
+                                        uint64_t pos, uint64_t limit, uint8_t* buffer) {
+  const uint64_t rest = bs - (pos - w.start) % bs;  // of pos's block
+  if (rest > limit - pos) return ok();  // that block goes on past what failed to read
+  const uint64_t first_end = pos + rest;
+  const uint64_t whole = (limit - first_end) / bs;  // whole blocks after the first before limit
+  auto end_of = [&](uint64_t blocks) {  // the end of the first `blocks` blocks from pos, at most limit
+    return blocks - 1 > whole ? limit : first_end + (blocks - 1) * bs;
+  };
+  const uint64_t aligned = pos / kSector * kSector;
+  auto reads = [&](uint64_t blocks) {
+    uint64_t n = image::file_length(end_of(blocks)) - aligned;
+    return image::read_chain(top, aligned, buffer, static_cast<size_t>(n)).is_ok();
+  };
+  uint64_t good = 0, bad = whole + 2;  // reading `bad` blocks (to limit, the whole chunk) fails
+  while (bad - good > 1) {
+    uint64_t mid = good + (bad - good) / 2;
+    if (reads(mid)) {
+      good = mid;
+    } else {
+      bad = mid;
+    }
+  }
+  if (good == 0 || !reads(good)) return ok();
+  return output.write(pos - w.start, buffer + (pos - aligned), static_cast<size_t>(end_of(good) - pos));
+}
+
+Result<void> copy_window(image::Layer& top, BlockDevice& output, const DdWindow& w, uint64_t bs, uint64_t out_size,
                          Arena& scratch) {
   INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBufferBytes)));
   uint64_t end = w.start + w.length;
@@ -30,7 +63,13 @@ Result<void> copy_window(image::Layer& top, BlockDevice& output, const DdWindow&
     // Read whole sectors: the layers answer on sector boundaries.
     uint64_t aligned = pos / kSector * kSector;
     uint64_t n = read_end - aligned < kBufferBytes ? read_end - aligned : kBufferBytes;
-    INSTAR_TRY(image::read_chain(top, aligned, buffer, static_cast<size_t>(n)));
+    auto read = image::read_chain(top, aligned, buffer, static_cast<size_t>(n));
+    if (read.is_error()) {
+      // Reads in chunks of several blocks: the blocks qemu wrote before the one that fails.
+      uint64_t limit = aligned + n < end ? aligned + n : end;
+      INSTAR_TRY(copy_blocks_before_failure(top, output, w, bs, pos, limit, buffer));
+      return read.error();
+    }
     uint64_t take = (aligned + n < end ? aligned + n : end) - pos;
     INSTAR_TRY(output.write(pos - w.start, buffer + (pos - aligned), static_cast<size_t>(take)));
     pos += take;
@@ -61,6 +100,8 @@ DdWindow dd_window(const DdParams& params, uint64_t size) {
 
 void run_dd(const Request& request, const Devices& devices, Arena& scratch, RecordWriter& out) {
   image::Chain chain;
+  chain.reads_only = true;  // qemu-img dd reads; it never asks for block status
+  CorruptionEventsOnExit events(out, chain);
   if (!open_chain_or_report(request, devices, scratch, chain, out)) return;
   BlockDevice* output = nullptr;
   for (size_t i = 0; i < kMaxAttached; i++)
@@ -86,7 +127,7 @@ void run_dd(const Request& request, const Devices& devices, Arena& scratch, Reco
     write_error(out, make_error(Errc::io, "Input/output error"));
     return;
   }
-  auto copied = copy_window(*chain.top, *output, w, out_size, scratch);
+  auto copied = copy_window(*chain.top, *output, w, bs, out_size, scratch);
   if (copied.is_error()) write_error(out, copied.error());
 }
 
