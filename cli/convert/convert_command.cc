@@ -357,9 +357,14 @@ int convert_command(const Program& program, const std::vector<std::string>& args
     if (root.find(kTagLayer) == nullptr) {
       report_error(program, "Could not open '" + source + "': " + *message);
     } else {
-      // qemu-img names the start of the chunk it was reading.
-      uint64_t at = root.u64_of(kConvertFailedOffset).value_or(0);
-      report_error(program, "error while reading at byte " + std::to_string(at) + ": " + *message);
+      // qemu-img names the block status query that failed, or the start of the chunk it was reading.
+      if (auto status_at = root.u64_of(kConvertStatusFailedOffset)) {
+        report_error(program,
+                     "error while reading block status at offset " + std::to_string(*status_at) + ": " + *message);
+      } else {
+        uint64_t at = root.u64_of(kConvertFailedOffset).value_or(0);
+        report_error(program, "error while reading at byte " + std::to_string(at) + ": " + *message);
+      }
     }
     return 1;
   }

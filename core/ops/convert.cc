@@ -113,22 +113,35 @@ struct StatusCursor {
   bool data = false;
 };
 
+// Where the copy failed, for qemu-img's message: a read names the start of its chunk, a block status
+// query the offset it asked about (convert_iteration_sectors).
+struct Failure {
+  bool status = false;  // the block status query failed, not a read
+  uint64_t offset = 0;
+};
+
 // qemu asks for the status of at most BDRV_REQUEST_MAX_SECTORS at a time.
 constexpr uint64_t kMaxStatusBytes = (uint64_t{0x7fffffff} >> 9) << 9;
 
-Result<Chunk> next_chunk(image::Chain& chain, const Walk& walk, StatusCursor& cursor, uint64_t offset) {
+Result<Chunk> next_chunk(image::Chain& chain, const Walk& walk, StatusCursor& cursor, uint64_t offset,
+                         Failure& failure) {
   if (cursor.end <= offset) {
     uint64_t query = walk.total - offset < kMaxStatusBytes ? walk.total - offset : kMaxStatusBytes;
-    INSTAR_TRY_ASSIGN(status, image::chain_status(*chain.top, offset, query));
-    if (status.status.length == 0) return make_error(Errc::io, "Input/output error");
+    auto status = image::chain_status(*chain.top, offset, query);
+    if (status.is_error() || status.value().status.length == 0) {
+      failure = Failure{true, offset};
+      if (status.is_error()) return status.error();
+      return make_error(Errc::io, "Input/output error");
+    }
     // Whole sectors (a raw file's partial last sector counts as one), and the
     // status's end kept on the source's alignment unless that would empty it.
-    uint64_t sectors = (status.status.length + kSector - 1) / kSector;
+    uint64_t sectors = (status.value().status.length + kSector - 1) / kSector;
     uint64_t tail = (offset / kSector + sectors) % walk.src_alignment;
     if (sectors > tail) sectors -= tail;
     uint64_t end = offset + sectors * kSector;
     cursor.end = end < walk.total ? end : walk.total;
-    cursor.data = (status.status.flags & image::kData) && !(status.status.flags & image::kZero);
+    const auto flags = status.value().status.flags;
+    cursor.data = (flags & image::kData) && !(flags & image::kZero);
   }
   Chunk chunk;
   chunk.data = cursor.data;
@@ -146,20 +159,20 @@ bool counts_for_progress(const Chunk& chunk, const Walk& walk) { return chunk.da
 uint64_t sectors_of(uint64_t bytes) { return (bytes + kSector - 1) / kSector; }
 
 // qemu's first pass (convert_do_copy): the sectors the progress meter counts.
-Result<uint64_t> progress_sectors(image::Chain& chain, const Walk& walk) {
+Result<uint64_t> progress_sectors(image::Chain& chain, const Walk& walk, Failure& failure) {
   uint64_t sectors = 0;
   StatusCursor cursor;
   for (uint64_t offset = 0; offset < walk.total;) {
-    INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset));
+    INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset, failure));
     if (counts_for_progress(chunk, walk)) sectors += sectors_of(chunk.length);
     offset += chunk.length;
   }
   return sectors;
 }
 
-// `read_failed_at`: the start of the chunk whose read failed (qemu-img names it).
+// `failure`: where it failed, when it fails (qemu-img names it).
 Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertParams& params, Arena& scratch,
-                      ProgressMeter& meter, uint64_t& read_failed_at) {
+                      ProgressMeter& meter, Failure& failure) {
   Walk walk;
   walk.total = chain.top->size;
   // A new file reads as zeroes; with -S 0 qemu writes zeroes anyway (a fully allocated target).
@@ -170,7 +183,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   if (chain.format_of[0] == ImageFormat::qcow2) walk.src_alignment = chain.qcow2[0].cluster_size() / kSector;
   uint64_t progress_total = 0, progress_done = 0;
   if (params.progress) {
-    INSTAR_TRY_ASSIGN(counted, progress_sectors(chain, walk));
+    INSTAR_TRY_ASSIGN(counted, progress_sectors(chain, walk, failure));
     progress_total = counted;
   }
   // qemu prints the step when a coroutine takes the chunk, before reading it.
@@ -187,7 +200,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   uint64_t offset = 0;
   StatusCursor cursor;
   while (offset < walk.total) {
-    INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset));
+    INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset, failure));
     uint64_t n = chunk.length;
     step(chunk);
     bool first_wait = !waited && waits(chunk);
@@ -215,13 +228,14 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
         StatusCursor ahead = cursor;
         uint64_t at = offset + n;
         for (uint8_t taken = 1; taken < params.coroutines && at < walk.total; taken++) {
-          auto next = next_chunk(chain, walk, ahead, at);
+          Failure ignored;
+          auto next = next_chunk(chain, walk, ahead, at, ignored);
           if (next.is_error()) break;
           step(next.value());
           at += next.value().length;
         }
       }
-      read_failed_at = offset;
+      failure = Failure{false, offset};
       return read.error();
     }
     if (walk.min_sectors == 0) {
@@ -275,8 +289,8 @@ void run_convert(const Request& request, const Devices& devices, Arena& scratch,
   if (request.convert.create_only) return;
   // The host printed qemu's first line (0%) before anything was opened.
   ProgressMeter meter(request.convert.progress, softfloat::kF32One);
-  uint64_t read_failed_at = 0;
-  auto written = copy(chain, *output, request.convert, scratch, meter, read_failed_at);
+  Failure failure;
+  auto written = copy(chain, *output, request.convert, scratch, meter, failure);
   // qemu-img's last line (100%) comes only with success.
   if (written.is_ok()) meter.print(softfloat::kF32Hundred, 0);
   if (!meter.write(out)) {
@@ -284,7 +298,7 @@ void run_convert(const Request& request, const Devices& devices, Arena& scratch,
     return;
   }
   if (written.is_error()) {
-    out.put_u64(kConvertFailedOffset, read_failed_at);
+    out.put_u64(failure.status ? kConvertStatusFailedOffset : kConvertFailedOffset, failure.offset);
     write_error(out, written.error());
     return;
   }
