@@ -53,6 +53,22 @@ Result<void> copy_blocks_before_failure(image::Layer& top, BlockDevice& output, 
   return output.write(pos - w.start, buffer + (pos - aligned), static_cast<size_t>(end_of(good) - pos));
 }
 
+// Reads the block that starts at `pos`, a chunk at a time into `buffer`, only to find whether all of
+// it reads: done once for each block larger than a chunk.
+Result<void> read_block_rest(image::Layer& top, const DdWindow& w, uint64_t bs, uint64_t pos, uint64_t end,
+                             uint8_t* buffer) {
+  uint64_t block_end = w.start + ((pos - w.start) / bs + 1) * bs;
+  if (block_end > end) block_end = end;
+  uint64_t at = pos / kSector * kSector;
+  uint64_t stop = image::file_length(block_end);
+  while (at < stop) {
+    uint64_t n = stop - at < kBufferBytes ? stop - at : kBufferBytes;
+    INSTAR_TRY(image::read_chain(top, at, buffer, static_cast<size_t>(n)));
+    at += n;
+  }
+  return ok();
+}
+
 Result<void> copy_window(image::Layer& top, BlockDevice& output, const DdWindow& w, uint64_t bs, uint64_t out_size,
                          Arena& scratch) {
   INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBufferBytes)));
@@ -71,6 +87,18 @@ Result<void> copy_window(image::Layer& top, BlockDevice& output, const DdWindow&
       return read.error();
     }
     uint64_t take = (aligned + n < end ? aligned + n : end) - pos;
+    if (pos + take < end) {
+      // Write whole blocks only: qemu writes a block once all of it was read, so a later read that
+      // fails inside a block must find none of it written.
+      uint64_t rel = pos - w.start, whole = (rel + take) / bs * bs;
+      if (whole > rel) {
+        take = whole - rel;
+      } else if (rel % bs == 0) {
+        // A block larger than a chunk, at its start: read all of it first; a failure writes nothing of it.
+        INSTAR_TRY(read_block_rest(top, w, bs, pos, end, buffer));
+        INSTAR_TRY(image::read_chain(top, aligned, buffer, static_cast<size_t>(n)));
+      }
+    }
     INSTAR_TRY(output.write(pos - w.start, buffer + (pos - aligned), static_cast<size_t>(take)));
     pos += take;
   }
