@@ -16,6 +16,7 @@ namespace {
 
 constexpr uint64_t kSector = 512;
 constexpr uint64_t kBufferBytes = 2u << 20;  // qemu-img's IO_BUF_SIZE
+constexpr uint64_t kBatchBytes = 4 * kBufferBytes;  // what one read covers: consecutive data chunks
 
 bool zero_sector(const uint8_t* p) { return all_zero(ByteSpan(p, kSector)); }
 
@@ -195,72 +196,134 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   // Whether a chunk makes its coroutine wait for I/O: all but zeroes left to a zeroed target.
   auto waits = [&](const Chunk& chunk) { return chunk.data || walk.min_sectors == 0 || !zero_init; };
   bool waited = false;
-  INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBufferBytes)));
+  INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBatchBytes)));
+  // `buffer` holds the source's [batch_offset, batch_offset + batch_length): a run of consecutive data
+  // chunks read at once. Each read and write is a VM exit in the guest, so reads cover several of
+  // qemu's 2 MiB chunks where the data goes on, and writes of data contiguous in the target and in
+  // the buffer are merged (`pending`); each chunk is still stepped, scanned and judged as qemu does.
+  uint64_t batch_offset = 0, batch_length = 0;
+  struct {
+    uint64_t offset = 0;
+    const uint8_t* data = nullptr;
+    uint64_t length = 0;
+  } pending;
+  auto flush_pending = [&]() -> Result<void> {
+    if (pending.length == 0) return ok();
+    uint64_t length = pending.length;
+    pending.length = 0;
+    return output.write(pending.offset, pending.data, static_cast<size_t>(length));
+  };
+  auto queue_write = [&](uint64_t at, const uint8_t* data, uint64_t length) -> Result<void> {
+    if (pending.length != 0 && pending.offset + pending.length == at && pending.data + pending.length == data) {
+      pending.length += length;
+      return ok();
+    }
+    INSTAR_TRY(flush_pending());
+    pending.offset = at;
+    pending.data = data;
+    pending.length = length;
+    return ok();
+  };
   uint64_t written = 0;
   uint64_t offset = 0;
   StatusCursor cursor;
-  while (offset < walk.total) {
-    INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset, failure));
-    uint64_t n = chunk.length;
-    step(chunk);
-    bool first_wait = !waited && waits(chunk);
-    waited = waited || first_wait;
-    if (!chunk.data && walk.min_sectors == 0) {
-      // -S 0: a fully allocated target; zeroes are written, not left as holes.
-      INSTAR_TRY(write_zero_bytes(output, offset, n, buffer));
-      offset += n;
-      continue;
-    }
-    if (!chunk.data) {
-      if (!zero_init) INSTAR_TRY(output.write_zeroes(offset, n, unmap));
-      offset += n;
-      continue;
-    }
-    auto read = image::read_chain(*chain.top, offset, buffer, static_cast<size_t>(n));
-    if (read.is_error()) {
-      // qemu-img's first coroutine stops at the first chunk that waits for I/O;
-      // each other coroutine then takes one chunk (and prints its step) before
-      // any I/O completes. When that first chunk's read fails, with writes in
-      // order, those are all the steps printed. Elsewhere, or with -W, what
-      // the others took depends on I/O timing: instar prints none of it (as
-      // qemu-img with -m 1; docs/divergences.md#convert-progress-read-error).
-      if (first_wait && params.in_order) {
+  auto copied = [&]() -> Result<void> {
+    while (offset < walk.total) {
+      INSTAR_TRY_ASSIGN(chunk, next_chunk(chain, walk, cursor, offset, failure));
+      uint64_t n = chunk.length;
+      step(chunk);
+      bool first_wait = !waited && waits(chunk);
+      waited = waited || first_wait;
+      if (!chunk.data && walk.min_sectors == 0) {
+        // -S 0: a fully allocated target; zeroes are written, not left as holes.
+        INSTAR_TRY(flush_pending());
+        batch_length = 0;
+        INSTAR_TRY(write_zero_bytes(output, offset, n, buffer));
+        offset += n;
+        continue;
+      }
+      if (!chunk.data) {
+        if (!zero_init) {
+          INSTAR_TRY(flush_pending());
+          INSTAR_TRY(output.write_zeroes(offset, n, unmap));
+        }
+        offset += n;
+        continue;
+      }
+      if (offset < batch_offset || offset + n > batch_offset + batch_length) {
+        INSTAR_TRY(flush_pending());  // its bytes are in the buffer the read overwrites
+        batch_offset = offset;
+        batch_length = 0;
+        // The data chunks that follow, as far as the buffer goes (the same status queries the loop
+        // makes next; a failing one ends the run and fails again in its turn).
+        uint64_t want = n, at = offset + n;
         StatusCursor ahead = cursor;
-        uint64_t at = offset + n;
-        for (uint8_t taken = 1; taken < params.coroutines && at < walk.total; taken++) {
-          Failure ignored;
+        Failure ignored;
+        while (at < walk.total) {
           auto next = next_chunk(chain, walk, ahead, at, ignored);
-          if (next.is_error()) break;
-          step(next.value());
+          if (next.is_error() || !next.value().data || next.value().length > kBatchBytes - want) break;
+          want += next.value().length;
           at += next.value().length;
         }
+        if (want > n && image::read_chain(*chain.top, offset, buffer, static_cast<size_t>(want)).is_ok()) {
+          batch_length = want;
+        } else {
+          auto read = image::read_chain(*chain.top, offset, buffer, static_cast<size_t>(n));
+          if (read.is_error()) {
+            // qemu-img's first coroutine stops at the first chunk that waits for I/O;
+            // each other coroutine then takes one chunk (and prints its step) before
+            // any I/O completes. When that first chunk's read fails, with writes in
+            // order, those are all the steps printed. Elsewhere, or with -W, what
+            // the others took depends on I/O timing: instar prints none of it (as
+            // qemu-img with -m 1; docs/divergences.md#convert-progress-read-error).
+            if (first_wait && params.in_order) {
+              StatusCursor following = cursor;
+              uint64_t next_at = offset + n;
+              for (uint8_t taken = 1; taken < params.coroutines && next_at < walk.total; taken++) {
+                Failure unused;
+                auto next = next_chunk(chain, walk, following, next_at, unused);
+                if (next.is_error()) break;
+                step(next.value());
+                next_at += next.value().length;
+              }
+            }
+            failure = Failure{false, offset};
+            return read.error();
+          }
+          batch_length = n;
+        }
       }
-      failure = Failure{false, offset};
-      return read.error();
-    }
-    if (walk.min_sectors == 0) {
-      INSTAR_TRY(output.write(offset, buffer, static_cast<size_t>(n)));
-      written += n;
+      const uint8_t* data = buffer + (offset - batch_offset);
+      if (walk.min_sectors == 0) {
+        INSTAR_TRY(queue_write(offset, data, n));
+        written += n;
+        offset += n;
+        continue;
+      }
+      uint64_t sectors = n / kSector, sector = offset / kSector, done = 0;
+      while (done < sectors) {
+        uint64_t run = 0;
+        bool allocated = allocated_run_min(data + done * kSector, sectors - done, &run, walk.min_sectors,
+                                           sector + done, walk.alignment);
+        if (run == 0) return make_error(Errc::io, "Input/output error");
+        uint64_t at = offset + done * kSector, bytes = run * kSector;
+        if (allocated) {
+          INSTAR_TRY(queue_write(at, data + done * kSector, bytes));
+          written += bytes;
+        } else if (!zero_init) {
+          INSTAR_TRY(flush_pending());
+          INSTAR_TRY(output.write_zeroes(at, bytes, unmap));
+        }
+        done += run;
+      }
       offset += n;
-      continue;
     }
-    uint64_t sectors = n / kSector, sector = offset / kSector, done = 0;
-    while (done < sectors) {
-      uint64_t run = 0;
-      bool allocated = allocated_run_min(buffer + done * kSector, sectors - done, &run, walk.min_sectors,
-                                         sector + done, walk.alignment);
-      if (run == 0) return make_error(Errc::io, "Input/output error");
-      uint64_t at = offset + done * kSector, bytes = run * kSector;
-      if (allocated) {
-        INSTAR_TRY(output.write(at, buffer + done * kSector, static_cast<size_t>(bytes)));
-        written += bytes;
-      } else if (!zero_init) {
-        INSTAR_TRY(output.write_zeroes(at, bytes, unmap));
-      }
-      done += run;
-    }
-    offset += n;
-  }
+    return ok();
+  }();
+  // What qemu wrote before a failure is in the target: the merged writes go out either way.
+  auto flushed = flush_pending();
+  if (copied.is_error()) return copied.error();
+  INSTAR_TRY(flushed);
   INSTAR_TRY(output.flush());
   return written;
 }
