@@ -23,6 +23,7 @@ class HypercallBlockDevice final : public BlockDevice {
   Result<DeviceExtent> extent(uint64_t offset) override;
   Result<void> write_zeroes(uint64_t offset, uint64_t length, bool unmap) override;
   Result<void> flush() override;
+  bool prefers_large_requests() const override { return true; }
   uint64_t allocated_size() const override { return allocated_; }
 
  private:

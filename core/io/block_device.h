@@ -56,6 +56,9 @@ class BlockDevice {
   virtual Result<void> flush() { return ok(); }
   // Bytes the file occupies on disk (st_blocks * 512); size() where unknown.
   virtual uint64_t allocated_size() const { return size(); }
+  // Whether each request has a fixed cost worth spreading over fewer, larger ones (the guest's: every
+  // request is a VM exit). Elsewhere smaller requests keep the bytes in the cache while they are used.
+  virtual bool prefers_large_requests() const { return false; }
 
  protected:
   // Never deleted through the interface, so no virtual destructor (and no operator delete in the guest).

@@ -196,11 +196,13 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   // Whether a chunk makes its coroutine wait for I/O: all but zeroes left to a zeroed target.
   auto waits = [&](const Chunk& chunk) { return chunk.data || walk.min_sectors == 0 || !zero_init; };
   bool waited = false;
-  INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(kBatchBytes)));
+  const uint64_t batch_bytes = output.prefers_large_requests() ? kBatchBytes : kBufferBytes;
+  INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(batch_bytes)));
   // `buffer` holds the source's [batch_offset, batch_offset + batch_length): a run of consecutive data
-  // chunks read at once. Each read and write is a VM exit in the guest, so reads cover several of
+  // chunks read at once. Each read and write is a VM exit in the guest, so there reads cover several of
   // qemu's 2 MiB chunks where the data goes on, and writes of data contiguous in the target and in
   // the buffer are merged (`pending`); each chunk is still stepped, scanned and judged as qemu does.
+  // Elsewhere a batch is one chunk, which stays in the cache while it is scanned and written.
   uint64_t batch_offset = 0, batch_length = 0;
   struct {
     uint64_t offset = 0;
@@ -261,7 +263,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
         Failure ignored;
         while (at < walk.total) {
           auto next = next_chunk(chain, walk, ahead, at, ignored);
-          if (next.is_error() || !next.value().data || next.value().length > kBatchBytes - want) break;
+          if (next.is_error() || !next.value().data || next.value().length > batch_bytes - want) break;
           want += next.value().length;
           at += next.value().length;
         }
