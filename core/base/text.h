@@ -16,6 +16,11 @@ class TextBuilder {
     for (size_t i = 0; i < max_len && s[i] != '\0'; i++) put(s[i]);
   }
   void append_hex(uint64_t v) { append_number(v, 16); }
+  // printf's %#x: "0x" in front, except for zero.
+  void append_alt_hex(uint64_t v) {
+    if (v != 0) append("0x");
+    append_number(v, 16);
+  }
   void append_decimal(uint64_t v) { append_number(v, 10); }
   void put(char c) {
     if (used_ + 1 < size_) {

@@ -1,109 +1,104 @@
-// corruption_event.cc: formatting qemu's corruption event line.
+// corruption_event.cc: formatting qemu's corruption event lines.
 #include "core/image/corruption_event.h"
 
 namespace instar::image {
 
 // The texts are qemu's (qcow2-refcount.c, qcow2-cluster.c; the same in 7.2
-// and 10.0), their numbers printed with %#x / %#PRIx64, which this follows.
+// and 10.0), their numbers printed with %#x / %#PRIx64 (append_alt_hex).
 
-bool CorruptionEvent::begin(uint64_t sequence) {
-  if (signaled()) return false;  // qemu: further non-fatal events are suppressed
-  sequence_ = sequence;
-  text("qcow2: Image is corrupt: ");
-  return true;
+TextBuilder CorruptionEvent::begin(EventClock* clock) {
+  sequence_ = clock != nullptr ? clock->next++ : 0;
+  TextBuilder line(text_, sizeof text_);
+  line.append("qcow2: Image is corrupt: ");
+  return line;
 }
 
-void CorruptionEvent::end() { text("; further non-fatal corruption events will be suppressed"); }
-
-void CorruptionEvent::refblock_unaligned(uint64_t offset, uint64_t index, uint64_t sequence) {
-  if (!begin(sequence)) return;
-  text("Refblock offset ");
-  alt_hex(offset);
-  text(" unaligned (reftable index: ");
-  alt_hex(index);
-  text(")");
-  end();
+void CorruptionEvent::end(TextBuilder& line) {
+  line.append("; further non-fatal corruption events will be suppressed");
+  length_ = line.length();
 }
 
-void CorruptionEvent::l2_table_unaligned(uint64_t l2_offset, uint64_t l1_index, uint64_t sequence) {
-  if (!begin(sequence)) return;
-  text("L2 table offset ");
-  alt_hex(l2_offset);
-  text(" unaligned (L1 index: ");
-  alt_hex(l1_index);
-  text(")");
-  end();
+void CorruptionEvent::refblock_unaligned(uint64_t offset, uint64_t index, EventClock* clock) {
+  if (signaled()) return;
+  TextBuilder line = begin(clock);
+  line.append("Refblock offset ");
+  line.append_alt_hex(offset);
+  line.append(" unaligned (reftable index: ");
+  line.append_alt_hex(index);
+  line.append(")");
+  end(line);
 }
 
-void CorruptionEvent::cluster_unaligned(uint64_t host, uint64_t l2_offset, uint32_t l2_index, uint64_t sequence) {
-  if (!begin(sequence)) return;
-  text("Cluster allocation offset ");
-  alt_hex(host);
-  text(" unaligned (L2 offset: ");
-  alt_hex(l2_offset);
-  text(", L2 index: ");
-  alt_hex(l2_index);
-  text(")");
-  end();
+void CorruptionEvent::l2_table_unaligned(uint64_t l2_offset, uint64_t l1_index, EventClock* clock) {
+  if (signaled()) return;
+  TextBuilder line = begin(clock);
+  line.append("L2 table offset ");
+  line.append_alt_hex(l2_offset);
+  line.append(" unaligned (L1 index: ");
+  line.append_alt_hex(l1_index);
+  line.append(")");
+  end(line);
 }
 
-void CorruptionEvent::zero_in_v2(uint64_t l2_offset, uint32_t l2_index, uint64_t sequence) {
-  if (!begin(sequence)) return;
-  text("Zero cluster entry found in pre-v3 image (L2 offset: ");
-  alt_hex(l2_offset);
-  text(", L2 index: ");
-  alt_hex(l2_index);
-  text(")");
-  end();
+void CorruptionEvent::cluster_unaligned(uint64_t host, uint64_t l2_offset, uint32_t l2_index, EventClock* clock) {
+  if (signaled()) return;
+  TextBuilder line = begin(clock);
+  line.append("Cluster allocation offset ");
+  line.append_alt_hex(host);
+  line.append(" unaligned (L2 offset: ");
+  line.append_alt_hex(l2_offset);
+  line.append(", L2 index: ");
+  line.append_alt_hex(l2_index);
+  line.append(")");
+  end(line);
 }
 
-void CorruptionEvent::compressed_with_data_file(uint64_t l2_offset, uint32_t l2_index, uint64_t sequence) {
-  if (!begin(sequence)) return;
-  text("Compressed cluster entry found in image with external data file (L2 offset: ");
-  alt_hex(l2_offset);
-  text(", L2 index: ");
-  alt_hex(l2_index);
-  text(")");
-  end();
+void CorruptionEvent::zero_in_v2(uint64_t l2_offset, uint32_t l2_index, EventClock* clock) {
+  if (signaled()) return;
+  TextBuilder line = begin(clock);
+  line.append("Zero cluster entry found in pre-v3 image (L2 offset: ");
+  line.append_alt_hex(l2_offset);
+  line.append(", L2 index: ");
+  line.append_alt_hex(l2_index);
+  line.append(")");
+  end(line);
 }
 
-void CorruptionEvent::data_file_mismatch(uint64_t host, uint64_t guest, uint32_t l2_index, uint64_t sequence) {
-  if (!begin(sequence)) return;
+void CorruptionEvent::compressed_with_data_file(uint64_t l2_offset, uint32_t l2_index, EventClock* clock) {
+  if (signaled()) return;
+  TextBuilder line = begin(clock);
+  line.append("Compressed cluster entry found in image with external data file (L2 offset: ");
+  line.append_alt_hex(l2_offset);
+  line.append(", L2 index: ");
+  line.append_alt_hex(l2_index);
+  line.append(")");
+  end(line);
+}
+
+void CorruptionEvent::data_file_mismatch(uint64_t host, uint64_t guest, uint32_t l2_index, EventClock* clock) {
+  if (signaled()) return;
+  TextBuilder line = begin(clock);
   // qemu's text has no opening parenthesis for the one that closes it.
-  text("External data file host cluster offset ");
-  alt_hex(host);
-  text(" does not match guest cluster offset: ");
-  alt_hex(guest);
-  text(", L2 index: ");
-  alt_hex(l2_index);
-  text(")");
-  end();
+  line.append("External data file host cluster offset ");
+  line.append_alt_hex(host);
+  line.append(" does not match guest cluster offset: ");
+  line.append_alt_hex(guest);
+  line.append(", L2 index: ");
+  line.append_alt_hex(l2_index);
+  line.append(")");
+  end(line);
 }
 
-void CorruptionEvent::invalid_entry(uint64_t l2_offset, uint32_t l2_index, uint64_t sequence) {
-  if (!begin(sequence)) return;
+void CorruptionEvent::invalid_entry(uint64_t l2_offset, uint32_t l2_index, EventClock* clock) {
+  if (signaled()) return;
+  TextBuilder line = begin(clock);
   // Two spaces before the parenthesis, as qemu prints it.
-  text("Invalid cluster entry found  (L2 offset: ");
-  alt_hex(l2_offset);
-  text(", L2 index: ");
-  alt_hex(l2_index);
-  text(")");
-  end();
-}
-
-void CorruptionEvent::text(const char* s) {
-  while (*s != '\0' && length_ < sizeof text_) text_[length_++] = static_cast<uint8_t>(*s++);
-}
-
-void CorruptionEvent::alt_hex(uint64_t v) {
-  if (v != 0) text("0x");
-  char digits[16];
-  int n = 0;
-  do {
-    digits[n++] = "0123456789abcdef"[v % 16];
-    v /= 16;
-  } while (v != 0);
-  while (n > 0 && length_ < sizeof text_) text_[length_++] = static_cast<uint8_t>(digits[--n]);
+  line.append("Invalid cluster entry found  (L2 offset: ");
+  line.append_alt_hex(l2_offset);
+  line.append(", L2 index: ");
+  line.append_alt_hex(l2_index);
+  line.append(")");
+  end(line);
 }
 
 }  // namespace instar::image

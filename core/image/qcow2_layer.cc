@@ -197,7 +197,7 @@ Result<uint64_t> Qcow2Layer::refcount(uint64_t cluster) {
   uint64_t block = be64(reftable_ + index * 8) & kOffsetMask;
   if (block == 0) return uint64_t{0};
   if (block & (cluster_size() - 1)) {
-    if (!event_.signaled()) event_.refblock_unaligned(block, index, next_event());
+    event_.refblock_unaligned(block, index, event_clock_);
     return make_error(Errc::io, "Input/output error");
   }
   if (refblock_cached_ != block) {
@@ -221,8 +221,6 @@ Result<uint64_t> Qcow2Layer::refcount(uint64_t cluster) {
       return uint64_t{(*p >> (bit % 8)) & ((1u << entry_bits) - 1)};
   }
 }
-
-uint64_t Qcow2Layer::next_event() { return event_clock_ ? event_clock_->next++ : 0; }
 
 bool Qcow2Layer::detect_metadata_preallocation() {
   // qemu's heuristic: many more clusters have a refcount than the file has
@@ -265,7 +263,7 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
     // The corruption events qemu signals here (qcow2_get_host_offset), in its order.
     const uint32_t index = static_cast<uint32_t>(l2_index);
     if (l2_offset & (cluster_size() - 1)) {
-      if (!event_.signaled()) event_.l2_table_unaligned(l2_offset, l1_index, next_event());
+      event_.l2_table_unaligned(l2_offset, l1_index, event_clock_);
       return make_error(Errc::io, "Input/output error");
     }
     INSTAR_TRY_ASSIGN(table, l2_table(l2_offset));
@@ -276,12 +274,12 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
     uint64_t bitmap = l2_entry_bytes_ == 16 ? be64(e + 8) : 0;
     type = subcluster_type(entry, bitmap, sc);
     if (version_ < 3 && (type == Type::zero_plain || type == Type::zero_alloc)) {
-      if (!event_.signaled()) event_.zero_in_v2(l2_offset, index, next_event());
+      event_.zero_in_v2(l2_offset, index, event_clock_);
       return make_error(Errc::io, "Input/output error");
     }
     if (type == Type::compressed) {
       if (external_data_) {
-        if (!event_.signaled()) event_.compressed_with_data_file(l2_offset, index, next_event());
+        event_.compressed_with_data_file(l2_offset, index, event_clock_);
         return make_error(Errc::io, "Input/output error");
       }
       host = entry;
@@ -289,11 +287,11 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
       uint64_t cluster_host = entry & kOffsetMask;
       host = cluster_host + in_cluster;
       if (cluster_host & (cluster_size() - 1)) {
-        if (!event_.signaled()) event_.cluster_unaligned(cluster_host, l2_offset, index, next_event());
+        event_.cluster_unaligned(cluster_host, l2_offset, index, event_clock_);
         return make_error(Errc::io, "Input/output error");
       }
       if (external_data_ && host != offset) {
-        if (!event_.signaled()) event_.data_file_mismatch(cluster_host, offset - in_cluster, index, next_event());
+        event_.data_file_mismatch(cluster_host, offset - in_cluster, index, event_clock_);
         return make_error(Errc::io, "Input/output error");
       }
     }
@@ -311,7 +309,7 @@ Result<Status> Qcow2Layer::driver_status(uint64_t offset, uint64_t bytes) {
       int32_t n = range_type(entry_i, bitmap_i, first, &t);
       if (n < 0) {
         // qemu names the invalid entry, which may be a later one than asked for.
-        if (!event_.signaled()) event_.invalid_entry(l2_offset, index + static_cast<uint32_t>(i), next_event());
+        event_.invalid_entry(l2_offset, index + static_cast<uint32_t>(i), event_clock_);
         return make_error(Errc::io, "Input/output error");
       }
       if (i == 0) {

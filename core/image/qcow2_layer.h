@@ -62,7 +62,6 @@ class Qcow2Layer final : public Layer {
   Result<uint64_t> l2_entry_at(uint64_t offset);
   Result<void> read_compressed(uint64_t offset, uint8_t* out, size_t length);
   bool detect_metadata_preallocation();
-  uint64_t next_event();  // the sequence number of an event signaled now
 
   BlockDevice* image_ = nullptr;
   BlockDevice* data_ = nullptr;
