@@ -196,7 +196,8 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   // Whether a chunk makes its coroutine wait for I/O: all but zeroes left to a zeroed target.
   auto waits = [&](const Chunk& chunk) { return chunk.data || walk.min_sectors == 0 || !zero_init; };
   bool waited = false;
-  const uint64_t batch_bytes = output.prefers_large_requests() ? kBatchBytes : kBufferBytes;
+  const bool batching = output.prefers_large_requests();
+  const uint64_t batch_bytes = batching ? kBatchBytes : kBufferBytes;
   INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(batch_bytes)));
   // `buffer` holds the source's [batch_offset, batch_offset + batch_length): a run of consecutive data
   // chunks read at once. Each read and write is a VM exit in the guest, so there reads cover several of
@@ -261,7 +262,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
         uint64_t want = n, at = offset + n;
         StatusCursor ahead = cursor;
         Failure ignored;
-        while (at < walk.total) {
+        while (batching && at < walk.total) {
           auto next = next_chunk(chain, walk, ahead, at, ignored);
           if (next.is_error() || !next.value().data || next.value().length > batch_bytes - want) break;
           want += next.value().length;
