@@ -3,7 +3,6 @@
 // qcow2_zlib_decompress call pattern; a success must write every byte of the cluster (the output is
 // decoded twice over different fill patterns). The fast decoder alone is held to its promise: whenever
 // it answers, zlib accepts the stream with the same bytes.
-#include <zlib.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +11,7 @@
 
 #include "core/compress/cluster_codecs.h"
 #include "core/compress/deflate_decoder.h"
+#include "core/tests/compress/deflate_oracle.h"
 #include "fuzz-targets/fuzz_support.h"
 
 namespace {
@@ -28,22 +28,6 @@ size_t output_size(InputReader& reader) {
   return size_t{reader.u8()} + 1;
 }
 
-// block/qcow2-threads.c qcow2_zlib_decompress: raw DEFLATE with windowBits -12, one inflate(Z_FINISH)
-// into the whole cluster; success iff it ends or runs out of input with the output full.
-bool zlib_qcow2_decompress(ByteSpan in, uint8_t* out, size_t out_size) {
-  z_stream stream;
-  std::memset(&stream, 0, sizeof stream);
-  stream.next_in = const_cast<Bytef*>(in.data);
-  stream.avail_in = static_cast<uInt>(in.size);
-  stream.next_out = out;
-  stream.avail_out = static_cast<uInt>(out_size);
-  INSTAR_FUZZ_CHECK(inflateInit2(&stream, -12) == Z_OK);
-  int ret = inflate(&stream, Z_FINISH);
-  bool ok = (ret == Z_STREAM_END || ret == Z_BUF_ERROR) && stream.avail_out == 0;
-  inflateEnd(&stream);
-  return ok;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -57,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memset(ours.get(), 0x00, out_size);
   std::memset(theirs.get(), 0xFF, out_size);
   auto result = instar::compress::inflate_cluster(in, ours.get(), out_size);
-  bool zlib_ok = zlib_qcow2_decompress(in, theirs.get(), out_size);
+  bool zlib_ok = instar::testing::qemu_zlib_decompress(in.data, in.size, theirs.get(), out_size);
   INSTAR_FUZZ_CHECK(result.is_ok() == zlib_ok);
   if (zlib_ok) INSTAR_FUZZ_CHECK(std::memcmp(ours.get(), theirs.get(), out_size) == 0);
   if (result.is_error()) INSTAR_FUZZ_CHECK(result.error().message[0] != '\0');

@@ -10,12 +10,14 @@
 #include <random>
 #include <vector>
 
+#include "core/tests/compress/deflate_oracle.h"
 #include "core/tests/compress/zstd_oracle.h"
 
 namespace instar::compress {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
+using instar::testing::deflate_raw;
 
 Bytes sample(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -23,20 +25,6 @@ Bytes sample(size_t n, uint32_t seed) {
   // Compressible: runs of a few symbols with some noise.
   for (size_t i = 0; i < n; i++) b[i] = static_cast<uint8_t>((i / 7) % 13 + (rng() % 5 == 0 ? rng() % 256 : 0));
   return b;
-}
-
-Bytes deflate_raw(const Bytes& data) {
-  z_stream s{};
-  EXPECT_EQ(deflateInit2(&s, 6, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  Bytes out(deflateBound(&s, data.size()));
-  s.next_in = const_cast<Bytef*>(data.data());
-  s.avail_in = static_cast<uInt>(data.size());
-  s.next_out = out.data();
-  s.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  return out;
 }
 
 Bytes zstd_frame(const Bytes& data) {

@@ -11,10 +11,13 @@
 #include <random>
 #include <vector>
 
+#include "core/tests/compress/deflate_oracle.h"
+
 namespace instar::compress {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
+using instar::testing::deflate_raw;
 
 Bytes disk_like(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -26,32 +29,8 @@ Bytes disk_like(size_t n, uint32_t seed) {
   return b;
 }
 
-Bytes deflate_raw(const Bytes& data, int level, int strategy, int window_bits = -12) {
-  z_stream s{};
-  EXPECT_EQ(deflateInit2(&s, level, Z_DEFLATED, window_bits, 9, strategy), Z_OK);
-  Bytes out(deflateBound(&s, data.size()));
-  s.next_in = const_cast<Bytef*>(data.data());
-  s.avail_in = static_cast<uInt>(data.size());
-  s.next_out = out.data();
-  s.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  return out;
-}
-
-// qemu's qcow2_zlib_decompress: windowBits -12, one inflate(Z_FINISH), success iff the output is full.
 bool zlib_accepts(const Bytes& in, Bytes& out) {
-  z_stream s{};
-  s.next_in = const_cast<Bytef*>(in.data());
-  s.avail_in = static_cast<uInt>(in.size());
-  s.next_out = out.data();
-  s.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(inflateInit2(&s, -12), Z_OK);
-  int ret = inflate(&s, Z_FINISH);
-  bool ok = (ret == Z_STREAM_END || ret == Z_BUF_ERROR) && s.avail_out == 0;
-  inflateEnd(&s);
-  return ok;
+  return instar::testing::qemu_zlib_decompress(in.data(), in.size(), out.data(), out.size());
 }
 
 DeflateTables& tables() {
