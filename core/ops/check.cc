@@ -206,7 +206,6 @@ class GrowingImage final : public BlockDevice, public qcow2::FileGrowth {
   }
   Result<void> flush() override { return device_.flush(); }
   uint64_t allocated_size() const override { return device_.allocated_size(); }
-  uint64_t capacity() const { return device_.size(); }
 
  private:
   BlockDevice& device_;
@@ -340,7 +339,14 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
 
   uint8_t repair = request.check.repair & (kRepairLeaks | kRepairErrors);
   const bool dirty = (h.incompatible_features & qcow2::kIncompatDirty) != 0;
-  if (repair != 0 && dirty && !header_rewritten_as_is(image, image.file_length(), h, scratch)) {
+  // Whether qemu's rewrite of this header changes only its feature bits: read and decided once, when
+  // a bit is to change (nothing is written before the second question).
+  int as_is = -1;  // not asked yet
+  auto rewritten_as_is = [&]() {
+    if (as_is < 0) as_is = header_rewritten_as_is(image, image.file_length(), h, scratch) ? 1 : 0;
+    return as_is == 1;
+  };
+  if (repair != 0 && dirty && !rewritten_as_is()) {
     out.put_string(kCheckRepairRefused,
                    "clearing the dirty bit of a header qemu would rewrite differently is not supported by "
                    "instar yet");
@@ -417,7 +423,7 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   // Marking the image corrupt rewrites the header whatever it held, and so does changing a bit:
   // refused, before any write, where qemu's rewrite would change more than the bits.
   if ((repair_result.mark_corrupt || final_features() != h.incompatible_features) &&
-      !header_rewritten_as_is(image, image.file_length(), h, scratch)) {
+      !rewritten_as_is()) {
     out.put_string(kCheckRepairRefused,
                    "changing the corrupt bit of a header qemu would rewrite differently is not supported by "
                    "instar yet");
