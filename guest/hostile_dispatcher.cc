@@ -6,6 +6,10 @@
 namespace instar::guest {
 namespace {
 
+// Exit statuses the tests expect when the guest itself sees the error.
+constexpr uint32_t kSawError = 10;
+constexpr uint32_t kMissedError = 11;
+
 enum Scenario : uint8_t {
   kInfiniteLoop = 0,
   kInvalidOpcode = 1,
@@ -20,11 +24,20 @@ enum Scenario : uint8_t {
   kArenaExhausted = 10,
   kUnknownPort = 11,
   kHaltWithoutExit = 12,
+  kPostedBufferOutsideMemory = 13,
+  kPostedWriteReadOnly = 14,
 };
 
-// Exit statuses the tests expect when the guest itself sees the error.
-constexpr uint32_t kSawError = 10;
-constexpr uint32_t kMissedError = 11;
+// Posts a write in the write-behind slot and waits for it by hypercall.
+int32_t post_and_wait(const instar_hc_block_read& request) {
+  auto* slot = reinterpret_cast<instar_write_slot*>(INSTAR_GPA_WRITE_SLOT);
+  if (slot->available != 1) guest_exit(kMissedError);
+  slot->request = request;
+  __atomic_store_n(&slot->posted, slot->posted + 1, __ATOMIC_RELEASE);
+  hypercall(INSTAR_HC_WRITE_WAIT, slot);
+  return slot->request.status;
+}
+
 
 [[noreturn]] void run() {
   auto* boot = reinterpret_cast<volatile instar_boot_info*>(INSTAR_GPA_BOOT_INFO);
@@ -94,6 +107,14 @@ constexpr uint32_t kMissedError = 11;
     case kHaltWithoutExit:
       asm volatile("cli; hlt");
       break;
+    case kPostedBufferOutsideMemory:
+      post_and_wait(instar_hc_block_read{1, 0, 0, 4096, 0xfffff000u, 0, 0});  // device 1: a writable output
+      break;
+    case kPostedWriteReadOnly: {
+      static uint8_t buffer[16] = {1, 2, 3};
+      int32_t status = post_and_wait(instar_hc_block_read{0, 0, 0, sizeof buffer, reinterpret_cast<uint64_t>(buffer), 0, 0});
+      guest_exit(status == INSTAR_HC_EPERM ? kSawError : kMissedError);
+    }
   }
   guest_exit(kMissedError);
 }

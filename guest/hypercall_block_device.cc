@@ -3,6 +3,7 @@
 
 #include "guest/hypercall.h"
 #include "guest/malloc.h"
+#include "guest/write_slot.h"
 
 namespace instar::guest {
 
@@ -49,7 +50,27 @@ Result<void> HypercallBlockDevice::write_zeroes(uint64_t offset, uint64_t length
   return ok();
 }
 
+Result<void> HypercallBlockDevice::write_behind(uint64_t offset, const void* buffer, size_t length) {
+  INSTAR_TRY(flush());
+  // One slot for all devices: another device's write there is waited for by the host (it orders a
+  // hypercall after it), so this one is written at once.
+  if (length == 0 || !write_slot_available() || write_slot_busy()) return write_direct(offset, buffer, length);
+  write_slot_post(instar_hc_block_read{device_, 0, offset, length, reinterpret_cast<uint64_t>(buffer), INSTAR_HC_EIO, 0});
+  posted_ = true;
+  return ok();
+}
+
+Result<void> HypercallBlockDevice::finish_posted() {
+  if (!posted_) return ok();
+  posted_ = false;
+  int32_t status = write_slot_wait();
+  if (status == INSTAR_HC_EPERM) return make_error(Errc::io, "device is read-only");
+  if (status != INSTAR_HC_OK) return make_error(Errc::io, "Input/output error");
+  return ok();
+}
+
 Result<void> HypercallBlockDevice::write(uint64_t offset, const void* buffer, size_t length) {
+  INSTAR_TRY(finish_posted());
   if (gather_length_ != 0 && offset == gather_offset_ + gather_length_ && length <= kGatherBytes - gather_length_) {
     __builtin_memcpy(gather_ + gather_length_, buffer, length);
     gather_length_ += length;
@@ -66,6 +87,7 @@ Result<void> HypercallBlockDevice::write(uint64_t offset, const void* buffer, si
 }
 
 Result<void> HypercallBlockDevice::flush() {
+  INSTAR_TRY(finish_posted());
   if (gather_length_ == 0) return ok();
   size_t length = gather_length_;
   gather_length_ = 0;

@@ -20,6 +20,7 @@ class HypercallBlockDevice final : public BlockDevice {
   uint64_t size() const override { return size_; }
   Result<void> read(uint64_t offset, void* buffer, size_t length) override;
   Result<void> write(uint64_t offset, const void* buffer, size_t length) override;
+  Result<void> write_behind(uint64_t offset, const void* buffer, size_t length) override;
   Result<DeviceExtent> extent(uint64_t offset) override;
   Result<void> write_zeroes(uint64_t offset, uint64_t length, bool unmap) override;
   Result<void> flush() override;
@@ -29,6 +30,8 @@ class HypercallBlockDevice final : public BlockDevice {
  private:
   Result<void> read_direct(uint64_t offset, void* buffer, size_t length);
   Result<void> write_direct(uint64_t offset, const void* buffer, size_t length);
+  // Waits for this device's write in the write-behind slot, if any, and returns its error.
+  Result<void> finish_posted();
 
   static constexpr size_t kGatherBytes = 1024 * 1024;
   uint8_t* gather_ = nullptr;       // malloc'd on first use; null if the heap is exhausted
@@ -39,6 +42,7 @@ class HypercallBlockDevice final : public BlockDevice {
   uint64_t size_ = 0;
   uint64_t allocated_ = 0;
   bool present_ = false;
+  bool posted_ = false;  // this device's write is in the write-behind slot
 };
 
 }  // namespace instar::guest

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "vmm/abi/instar_abi.h"
+#include "vmm/write_behind.h"
 
 namespace instar::vmm {
 
@@ -57,6 +58,12 @@ HypercallHandler::HypercallHandler(const GuestMemory& memory, std::vector<Device
 }
 
 HypercallOutcome HypercallHandler::handle(uint32_t call, uint64_t gpa) {
+  if (writes_ != nullptr) {
+    // The posted write goes to the I/O thread; anything but a read of a read-only device (block_io
+    // decides) waits for it, so that the guest's calls keep their order.
+    writes_->kick();
+    if (call != INSTAR_HC_BLOCK_READ) writes_->wait_idle();
+  }
   switch (call) {
     case INSTAR_HC_BLOCK_READ:
       return block_io(gpa, false);
@@ -79,6 +86,9 @@ HypercallOutcome HypercallHandler::handle(uint32_t call, uint64_t gpa) {
     }
     case INSTAR_HC_EXCEPTION:
       return exception(gpa);
+    case INSTAR_HC_WRITE_WAIT:  // handle() has waited for the posted write
+      if (writes_ == nullptr) return fail("guest waited on a write-behind slot it was not given");
+      return resume();
     default:
       return fail("guest made an unknown hypercall " + std::to_string(call));
   }
@@ -89,31 +99,45 @@ HypercallOutcome HypercallHandler::block_io(uint64_t gpa, bool write) {
   static_assert(sizeof(instar_hc_block_read) == sizeof(instar_hc_block_write));
   instar_hc_block_read arg;
   if (!fetch(memory_, gpa, arg)) return fail(kBadArgument);
-  auto finish = [&](int32_t status) {
-    arg.status = status;
-    store(memory_, gpa, arg);
-    return resume();
-  };
-  if (arg.device >= devices_.size()) return finish(INSTAR_HC_EINVAL);
-  const DeviceSlot& dev = devices_[arg.device];
-  if (write && !dev.writable) return finish(INSTAR_HC_EPERM);
-  if (arg.length > kMaxIoBytes) return finish(INSTAR_HC_EINVAL);
+  if (writes_ != nullptr && (arg.device >= devices_.size() || devices_[arg.device].writable)) writes_->wait_idle();
+  BlockIoAnswer answer = perform_block_io(memory_, devices_, arg, write);
+  if (!answer.fatal.empty()) return fail(answer.fatal);
+  arg.status = answer.status;
+  store(memory_, gpa, arg);
+  return resume();
+}
+
+BlockIoAnswer perform_block_io(const GuestMemory& memory, const std::vector<DeviceSlot>& devices,
+                               const instar_hc_block_read& arg, bool write) {
+  BlockIoAnswer answer;
+  answer.status = INSTAR_HC_EINVAL;
+  if (arg.device >= devices.size()) return answer;
+  const DeviceSlot& dev = devices[arg.device];
+  answer.status = INSTAR_HC_EPERM;
+  if (write && !dev.writable) return answer;
+  answer.status = INSTAR_HC_EINVAL;
+  if (arg.length > kMaxIoBytes) return answer;
   // Reads stay inside the device; so do writes: an output has the size the host gave it.
-  if (arg.offset > dev.size || arg.length > dev.size - arg.offset) return finish(INSTAR_HC_EIO);
-  auto buffer = memory_.checked(arg.buffer_gpa, arg.length);
-  if (buffer.is_error()) return fail("guest passed an I/O buffer outside its memory");
+  answer.status = INSTAR_HC_EIO;
+  if (arg.offset > dev.size || arg.length > dev.size - arg.offset) return answer;
+  auto buffer = memory.checked(arg.buffer_gpa, arg.length);
+  if (buffer.is_error()) {
+    answer.fatal = "guest passed an I/O buffer outside its memory";
+    return answer;
+  }
   uint8_t* p = buffer.value();
   uint64_t offset = arg.offset, left = arg.length;
   while (left > 0) {
     ssize_t n = write ? pwrite(dev.fd, p, left, static_cast<off_t>(offset))
                       : pread(dev.fd, p, left, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return finish(INSTAR_HC_EIO);
+    if (n <= 0) return answer;
     p += n;
     offset += static_cast<uint64_t>(n);
     left -= static_cast<uint64_t>(n);
   }
-  return finish(INSTAR_HC_OK);
+  answer.status = INSTAR_HC_OK;
+  return answer;
 }
 
 HypercallOutcome HypercallHandler::device_size(uint64_t gpa) {

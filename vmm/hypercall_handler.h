@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vmm/abi/instar_abi.h"
 #include "vmm/guest_memory.h"
 
 namespace instar::vmm {
@@ -26,12 +27,28 @@ struct HypercallOutcome {
 
 inline constexpr uint64_t kMaxIoBytes = 64ull << 20;
 
+class WriteBehind;
+
+// One block read or write as the guest asked for it (device, offset, length, buffer), checked
+// against the device and guest memory and performed. `fatal` is set (and nothing done) when the
+// buffer is not guest memory: the run fails. Shared by the hypercalls and the write-behind slot.
+struct BlockIoAnswer {
+  int32_t status = 0;
+  std::string fatal;
+};
+BlockIoAnswer perform_block_io(const GuestMemory& memory, const std::vector<DeviceSlot>& devices,
+                               const struct instar_hc_block_read& request, bool write);
+
 class HypercallHandler {
  public:
   HypercallHandler(const GuestMemory& memory, std::vector<DeviceSlot> devices, uint64_t max_record_bytes);
 
   // Handles call `call` whose argument struct is at guest-physical `argument_gpa`.
   HypercallOutcome handle(uint32_t call, uint64_t argument_gpa);
+
+  // The write-behind slot: every call first hands its posted write to the I/O thread, and all but a
+  // read of a read-only device wait for it. Without one, INSTAR_HC_WRITE_WAIT fails the run.
+  void set_write_behind(WriteBehind* writes) { writes_ = writes; }
 
   bool has_result() const { return has_result_; }
   const std::vector<uint8_t>& result() const { return result_; }
@@ -53,6 +70,7 @@ class HypercallHandler {
   uint64_t max_record_;
   std::vector<uint8_t> result_;
   bool has_result_ = false;
+  WriteBehind* writes_ = nullptr;
 };
 
 // The data/hole extent of a host file at `offset` (< size), by SEEK_DATA and

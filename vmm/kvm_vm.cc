@@ -21,6 +21,7 @@
 #include "vmm/abi/instar_abi.h"
 #include "vmm/elf_loader.h"
 #include "vmm/guest_cpuid.h"
+#include "vmm/write_behind.h"
 
 namespace instar::vmm {
 
@@ -120,7 +121,8 @@ bool install_vcpu_seccomp(int vcpu_fd, const std::vector<DeviceSlot>& devices) {
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2)) == 0;
   for (int sys : {SCMP_SYS(rt_sigreturn), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(futex),
                   SCMP_SYS(madvise), SCMP_SYS(munmap), SCMP_SYS(brk), SCMP_SYS(clock_gettime),
-                  SCMP_SYS(rt_sigprocmask), SCMP_SYS(close), SCMP_SYS(timer_delete), SCMP_SYS(sigaltstack)})
+                  SCMP_SYS(rt_sigprocmask), SCMP_SYS(close), SCMP_SYS(timer_delete), SCMP_SYS(sigaltstack),
+                  SCMP_SYS(sched_yield)})  // sched_yield: std::atomic's wait (the write-behind slot)
     ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys, 0) == 0;
   ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) ==
         0;
@@ -260,7 +262,16 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
   if (timer_settime(timer, 0, &its, nullptr) != 0) return failure("kvm: cannot arm the timer");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.timeout_ms);
 
+  // The write-behind slot and its I/O thread (started before this thread's filter forbids it).
+  WriteBehind writes(memory, devices, true, config.seccomp);
+  if (writes.started()) {
+    instar_write_slot slot{};
+    slot.available = 1;
+    std::memcpy(memory.host_base() + INSTAR_GPA_WRITE_SLOT, &slot, sizeof slot);
+  }
+
   HypercallHandler handler(memory, devices, config.max_record_bytes);
+  if (writes.started()) handler.set_write_behind(&writes);
   if (config.seccomp && !install_vcpu_seccomp(vcpu.fd, devices))
     return failure("kvm: cannot install seccomp filter");
 
@@ -283,6 +294,7 @@ VmRun run_guest(ByteSpan guest_elf, ByteSpan request, const std::vector<DeviceSl
         std::memcpy(&gpa, reinterpret_cast<uint8_t*>(run) + run->io.data_offset, sizeof gpa);
         HypercallOutcome outcome = handler.handle(port - INSTAR_HC_PORT_BASE, gpa);
         if (outcome.kind == HypercallOutcome::Kind::fail) return failure(outcome.error);
+        if (writes.failed()) return failure(writes.failure());
         if (outcome.kind == HypercallOutcome::Kind::exit) {
           VmRun done;
           done.ok = true;

@@ -28,6 +28,12 @@ class BlockDevice {
   virtual Result<void> read(uint64_t offset, void* buffer, size_t length) = 0;
   // Writes exactly `length` bytes at `offset`; read-only devices refuse.
   virtual Result<void> write(uint64_t offset, const void* buffer, size_t length) = 0;
+  // write(), which may still be going on when it returns (the guest's device hands it to a host
+  // thread and goes on): `buffer` must stay unchanged until the device's next call returns, and a
+  // failure may be reported by that call. Devices without a way to write in the background write.
+  virtual Result<void> write_behind(uint64_t offset, const void* buffer, size_t length) {
+    return write(offset, buffer, length);
+  }
   // The data/hole extent starting at `offset` (< size()). Devices that cannot
   // tell report data to the end, as qemu's file driver does without SEEK_DATA.
   // (Defined here, not in core/: core is built without RTTI, and a key function

@@ -198,12 +198,21 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   bool waited = false;
   const bool batching = output.prefers_large_requests();
   const uint64_t batch_bytes = batching ? kBatchBytes : kBufferBytes;
-  INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(batch_bytes)));
+  // Where writes go on in the background (write_behind), two buffers take turns: a batch is read into
+  // one while the other's data is still being written.
+  INSTAR_TRY_ASSIGN(first_buffer, scratch.allocate(static_cast<size_t>(batch_bytes)));
+  uint8_t* buffers[2] = {first_buffer, first_buffer};
+  if (batching) {
+    INSTAR_TRY_ASSIGN(second_buffer, scratch.allocate(static_cast<size_t>(batch_bytes)));
+    buffers[1] = second_buffer;
+  }
+  uint8_t* buffer = buffers[0];
   // `buffer` holds the source's [batch_offset, batch_offset + batch_length): a run of consecutive data
-  // chunks read at once. Each read and write is a VM exit in the guest, so there reads cover several of
-  // qemu's 2 MiB chunks where the data goes on, and writes of data contiguous in the target and in
-  // the buffer are merged (`pending`); each chunk is still stepped, scanned and judged as qemu does.
-  // Elsewhere a batch is one chunk, which stays in the cache while it is scanned and written.
+  // chunks read at once. Each read is a VM exit in the guest, so there reads cover several of qemu's
+  // 2 MiB chunks where the data goes on, and writes of data contiguous in the target and in the buffer
+  // are merged (`pending`) and written behind (the host writes one batch while the next is read);
+  // each chunk is still stepped, scanned and judged as qemu does. Elsewhere a batch is one chunk,
+  // which stays in the cache while it is scanned and written.
   uint64_t batch_offset = 0, batch_length = 0;
   struct {
     uint64_t offset = 0;
@@ -214,6 +223,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
     if (pending.length == 0) return ok();
     uint64_t length = pending.length;
     pending.length = 0;
+    if (batching) return output.write_behind(pending.offset, pending.data, static_cast<size_t>(length));
     return output.write(pending.offset, pending.data, static_cast<size_t>(length));
   };
   auto queue_write = [&](uint64_t at, const uint8_t* data, uint64_t length) -> Result<void> {
@@ -240,6 +250,7 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
       if (!chunk.data && walk.min_sectors == 0) {
         // -S 0: a fully allocated target; zeroes are written, not left as holes.
         INSTAR_TRY(flush_pending());
+        INSTAR_TRY(output.flush());  // a write behind may still be reading `buffer`
         batch_length = 0;
         INSTAR_TRY(write_zero_bytes(output, offset, n, buffer));
         offset += n;
@@ -254,7 +265,9 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
         continue;
       }
       if (offset < batch_offset || offset + n > batch_offset + batch_length) {
-        INSTAR_TRY(flush_pending());  // its bytes are in the buffer the read overwrites
+        INSTAR_TRY(flush_pending());  // its bytes are in the buffer the read overwrites, or a write behind
+        // The other buffer: its last write behind was waited for when this one's was handed over.
+        if (batching) buffer = buffer == buffers[0] ? buffers[1] : buffers[0];
         batch_offset = offset;
         batch_length = 0;
         // The data chunks that follow, as far as the buffer goes (the same status queries the loop
@@ -325,7 +338,10 @@ Result<uint64_t> copy(image::Chain& chain, BlockDevice& output, const ConvertPar
   }();
   // What qemu wrote before a failure is in the target: the merged writes go out either way.
   auto flushed = flush_pending();
-  if (copied.is_error()) return copied.error();
+  if (copied.is_error()) {
+    (void)output.flush();  // the first error is the one reported, as qemu-img reports one
+    return copied.error();
+  }
   INSTAR_TRY(flushed);
   INSTAR_TRY(output.flush());
   return written;

@@ -3,13 +3,17 @@
  * A hypercall is `out` of a 32-bit guest-physical address to port
  * INSTAR_HC_PORT_BASE + call number; the address points at the call's struct
  * in guest memory. IN fields are set by the guest, OUT fields by the host.
- * Fixed-width types only: the host reads every field as untrusted. */
+ * Fixed-width types only: the host reads every field as untrusted.
+ *
+ * A block write may instead be posted in the write-behind slot (struct
+ * instar_write_slot) without a VM exit: a host I/O thread performs it while the
+ * guest goes on, see docs/hypercall-abi.md. */
 #ifndef INSTAR_VMM_ABI_INSTAR_ABI_H
 #define INSTAR_VMM_ABI_INSTAR_ABI_H
 
 #include <stdint.h>
 
-#define INSTAR_ABI_VERSION 3u
+#define INSTAR_ABI_VERSION 4u
 #define INSTAR_HC_PORT_BASE 0x500u
 
 enum instar_hypercall {
@@ -22,7 +26,8 @@ enum instar_hypercall {
   INSTAR_HC_EXCEPTION = 7,
   INSTAR_HC_BLOCK_EXTENT = 8,
   INSTAR_HC_BLOCK_ZERO = 9,
-  INSTAR_HC_COUNT = 10
+  INSTAR_HC_WRITE_WAIT = 10,
+  INSTAR_HC_COUNT = 11
 };
 
 /* Guest-physical layout, set up by the monitor before the first instruction. */
@@ -34,6 +39,7 @@ enum instar_hypercall {
 #define INSTAR_GPA_TLS 0x3000u        /* FS base: stack-protector canary at +0x28 */
 #define INSTAR_GPA_PAGE_TABLES 0x4000u /* PML4, PDPT, PD (2 MiB pages); not mapped for the guest */
 #define INSTAR_GPA_LOW_PAGE_TABLE 0x10000u /* 4 KiB pages of the first 2 MiB, without the null page */
+#define INSTAR_GPA_WRITE_SLOT 0x11000u /* struct instar_write_slot */
 #define INSTAR_GPA_IMAGE 0x100000u    /* the guest ELF is linked to load here */
 #define INSTAR_STACK_BYTES (256u * 1024u)
 
@@ -77,6 +83,30 @@ struct instar_hc_block_write {
   /* OUT */
   int32_t status;
   uint32_t reserved_out;
+};
+
+/* The write-behind slot: one block write in flight while the guest goes on.
+ * The guest fills `request` (an instar_hc_block_write's fields), then stores
+ * `posted` (one more than the last). The host takes it at the guest's next
+ * hypercall at the latest, performs it on an I/O thread, stores
+ * `request.status`, then `served` = `posted`. Until then the guest leaves the
+ * request's buffer alone. Every hypercall but a read of a read-only device
+ * waits for the posted write to finish first, so the guest sees its calls in
+ * order. A guest that wants the answer spins on `served` or makes the
+ * INSTAR_HC_WRITE_WAIT hypercall (argument: the slot), which returns once the
+ * posted write is served. The host copies the request once and checks it as
+ * INSTAR_HC_BLOCK_WRITE. */
+struct instar_write_slot {
+  /* Written by the host before boot. */
+  uint32_t available; /* 1: the host serves the slot; 0: use INSTAR_HC_BLOCK_WRITE */
+  uint32_t reserved;
+  /* IN */
+  uint32_t posted;    /* request number, one more than the last (wraps) */
+  uint32_t reserved_in;
+  struct instar_hc_block_read request; /* a write's fields; its status is the answer */
+  /* OUT */
+  uint32_t claimed;   /* the request the host took last */
+  uint32_t served;    /* the request whose answer is in request.status */
 };
 
 struct instar_hc_device_size {

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -35,16 +36,15 @@ class HostileGuestTest : public ::testing::Test {
     EXPECT_EQ(now, content_) << "the device changed";
     close(fd_);
   }
-  VmRun run(uint8_t scenario, uint32_t timeout_ms = 5000) {
+  VmRun run(uint8_t scenario, uint32_t timeout_ms = 5000, int output_fd = -1) {
     VmConfig config;
     config.memory_bytes = 64ull << 20;
     config.timeout_ms = timeout_ms;
     uint8_t request[1] = {scenario};
     VmRun result;
-    std::thread vcpu([&] {
-      result = run_guest(ByteSpan(elf_.data(), elf_.size()), ByteSpan(request, 1),
-                         {DeviceSlot{fd_, 65536, false}}, config);
-    });
+    std::vector<DeviceSlot> devices{DeviceSlot{fd_, 65536, false}};
+    if (output_fd >= 0) devices.push_back(DeviceSlot{output_fd, 4096, true});
+    std::thread vcpu([&] { result = run_guest(ByteSpan(elf_.data(), elf_.size()), ByteSpan(request, 1), devices, config); });
     vcpu.join();
     return result;
   }
@@ -126,6 +126,27 @@ TEST_F(HostileGuestTest, HaltInRingThreeIsAnError) {
   // The guest runs in ring 3, where cli and hlt fault: the stub reports #GP.
   VmRun r = run(12);
   EXPECT_EQ(r.error.rfind("guest exception #GP", 0), 0u) << r.error;
+}
+
+TEST_F(HostileGuestTest, PostedWriteFromOutsideMemoryIsAnError) {
+  char path[] = "/tmp/instar-hostile-out-XXXXXX";
+  int out = mkstemp(path);
+  ASSERT_GE(out, 0);
+  unlink(path);
+  ASSERT_EQ(ftruncate(out, 4096), 0);
+  VmRun r = run(13, 5000, out);
+  char bytes[4096], zeroes[4096] = {};
+  EXPECT_EQ(pread(out, bytes, sizeof bytes, 0), 4096);
+  close(out);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "guest passed an I/O buffer outside its memory");
+  EXPECT_EQ(std::memcmp(bytes, zeroes, sizeof bytes), 0) << "the output was written";
+}
+
+TEST_F(HostileGuestTest, PostedWriteToReadOnlyDeviceIsRefused) {
+  VmRun r = run(14);
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.exit_status, 10u);
 }
 
 }  // namespace
