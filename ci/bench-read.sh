@@ -61,6 +61,7 @@ if wants repair; then
   l2=$(($(be64 "$work/leaks.qcow2" "$(be64 "$work/leaks.qcow2" 40)") & 0x00fffffffffffe00))
   dd if=/dev/zero of="$work/leaks.qcow2" bs=8 seek=$((l2 / 8)) count="$leaks" conv=notrunc status=none
 fi
+sync  # the images' dirty pages are written now, not during the timed runs
 say "setup took $(($(date +%s) - t0)) s; $(du -sh "$work" | cut -f1) of images"
 
 # Median wall time in microseconds of RUNS runs of the command, then how many runs failed; the output
