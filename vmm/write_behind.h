@@ -22,11 +22,12 @@ class WriteBehind {
  public:
   // `memory` holds the slot at INSTAR_GPA_WRITE_SLOT; it and `devices` outlive this object. With
   // `thread`, an I/O thread is started; it confines itself with its own seccomp allowlist (when
-  // `seccomp`) before it touches guest memory. Without one (tests), waiters serve the slot.
+  // `seccomp`) before it touches guest memory, and serves nothing if it cannot. Without one (tests,
+  // or a thread that could not confine itself), waiters serve the slot.
   WriteBehind(const GuestMemory& memory, const std::vector<DeviceSlot>& devices, bool thread, bool seccomp);
   ~WriteBehind();  // stops and joins the thread
 
-  // False when the thread was asked for but could not confine itself (it has ended).
+  // Whether the slot can be offered to the guest (its page is guest memory).
   bool started() const { return started_; }
   // Called at every exit: hands a posted write to the I/O thread.
   void kick();
@@ -53,7 +54,6 @@ class WriteBehind {
   std::atomic<uint32_t> claimed_{0};
   std::atomic<uint32_t> busy_{0};  // writes taken and not yet served
   std::atomic<uint32_t> wake_{0};
-  std::atomic<int> state_{0};      // thread: 0 starting, 1 serving, 2 could not confine itself
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};
   mutable std::mutex failure_mutex_;
