@@ -144,9 +144,21 @@ TEST_F(HostileGuestTest, PostedWriteFromOutsideMemoryIsAnError) {
 }
 
 TEST_F(HostileGuestTest, PostedWriteToReadOnlyDeviceIsRefused) {
-  VmRun r = run(14);
+  char path[] = "/tmp/instar-hostile-out-XXXXXX";
+  int out = mkstemp(path);
+  ASSERT_GE(out, 0);
+  unlink(path);
+  ASSERT_EQ(ftruncate(out, 4096), 0);
+  VmRun r = run(14, 5000, out);
+  close(out);
   EXPECT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.exit_status, 10u);
+}
+
+TEST_F(HostileGuestTest, NoWriteBehindSlotWithoutAWritableDevice) {
+  VmRun r = run(14);  // finds the slot not offered and exits with "missed"
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.exit_status, 11u);
 }
 
 }  // namespace
