@@ -7,6 +7,7 @@
 #   INSTAR=build/default/cli/instar SANDBOXES="auto process" RUNS=5 ./ci/bench-read.sh
 #
 # ROWS picks the rows (default "convert map check repair"): ROWS="map check" sets up only frag.qcow2.
+# SAMPLES=1 prints every run's time to stderr.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 instar="${INSTAR:-$top/build/default/cli/instar}"
@@ -78,6 +79,7 @@ median_us() {
     samples+=($(((end - start) / 1000)))
   done
   rm -f "$work/out.raw"
+  [ -z "${SAMPLES:-}" ] || say "  $* (us): ${samples[*]}"
   printf '%s\n' "${samples[@]}" | sort -n |
     awk -v f="$failed" '{ a[NR] = $1 } END { print ((NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)), f }'
 }
