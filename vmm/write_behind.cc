@@ -2,6 +2,7 @@
 #include "vmm/write_behind.h"
 
 #include <seccomp.h>
+#include <sys/mman.h>
 
 namespace instar::vmm {
 
@@ -21,10 +22,13 @@ bool confine_io_thread(const std::vector<DeviceSlot>& devices) {
     if (d.writable)
       ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 1,
                              SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(d.fd))) == 0;
-  // futex and sched_yield: std::atomic's wait and notify; the rest: thread exit.
+  // futex and sched_yield: std::atomic's wait and notify; the rest: thread exit (sigaltstack: the
+  // sanitizers' runtime takes down the thread's signal stack).
   for (int sys : {SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(exit), SCMP_SYS(rt_sigprocmask),
-                  SCMP_SYS(madvise), SCMP_SYS(munmap)})
+                  SCMP_SYS(madvise), SCMP_SYS(munmap), SCMP_SYS(sigaltstack)})
     ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys, 0) == 0;
+  // ASan's thread exit remaps the thread's shadow memory; never executable.
+  ok &= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) == 0;
   ok = ok && seccomp_load(ctx) == 0;
   seccomp_release(ctx);
   return ok;
