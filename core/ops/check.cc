@@ -273,6 +273,16 @@ Result<void> apply_repair(BlockDevice& image, const qcow2::RepairResult& repair,
   return image.flush();
 }
 
+// The header's nb_snapshots (4 bytes at 60) and, `with_offset`, snapshots_offset (8 bytes after it).
+Result<void> write_snapshot_pointer(BlockDevice& image, uint32_t count, uint64_t offset, bool with_offset) {
+  constexpr uint64_t kNbSnapshotsOffset = 60;
+  uint8_t fields[12];
+  for (size_t i = 0; i < 4; i++) fields[i] = static_cast<uint8_t>(count >> (24 - 8 * i));
+  for (size_t i = 0; i < 8; i++) fields[4 + i] = static_cast<uint8_t>(offset >> (56 - 8 * i));
+  INSTAR_TRY(image.write(kNbSnapshotsOffset, fields, with_offset ? 12 : 4));
+  return image.flush();
+}
+
 // Writes -r all's new snapshot table as qemu's qcow2_write_snapshots does: the table (not the padding
 // between entries), its clusters' refcounts, the header's nb_snapshots and snapshots_offset (12 bytes
 // at 60), then the old table's refcounts lowered and the clusters that drop to 0 punched.
@@ -293,12 +303,7 @@ Result<void> apply_snapshot_move(BlockDevice& image, const qcow2::RepairResult& 
   }
   INSTAR_TRY(apply_spans(image, plan, buffer, qcow2::apply_repair_span));
   INSTAR_TRY(image.flush());
-  constexpr uint64_t kNbSnapshotsOffset = 60;
-  uint8_t fields[12];
-  for (size_t i = 0; i < 4; i++) fields[i] = static_cast<uint8_t>(count >> (24 - 8 * i));
-  for (size_t i = 0; i < 8; i++) fields[4 + i] = static_cast<uint8_t>(offset >> (56 - 8 * i));
-  INSTAR_TRY(image.write(kNbSnapshotsOffset, fields, sizeof fields));
-  INSTAR_TRY(image.flush());
+  INSTAR_TRY(write_snapshot_pointer(image, count, offset, true));
   for (size_t i = 0; i < plan.discard_count; i++)
     INSTAR_TRY(image.write_zeroes(plan.discards[i].offset, plan.discards[i].length, true));
   return image.flush();
@@ -413,12 +418,8 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     Qcow2SnapshotReader reader(table, h.nb_snapshots, h.cluster_size(), h.snapshots_offset);
     reader.set_repair(fix_table);
     auto valid = reader.validate();
-    if (valid.is_error() && fix_table && qcow2_snapshot_error_repairable(valid.error())) {
-      // Overhanging snapshots: qemu discards them, writing the header's count before it counts.
-      out.put_string(kCheckRepairRefused, "discarding overhanging snapshots is not supported by instar yet");
-      return ok();
-    }
-    if (valid.is_error()) {
+    // Overhanging snapshots: -r all discards them (scan_snapshot_table).
+    if (valid.is_error() && !(fix_table && qcow2_snapshot_error_repairable(valid.error()))) {
       counts.check_errors++;
       char text[600];
       TextBuilder line(text, sizeof text);
@@ -439,11 +440,19 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
       }
     }
   }
+  // A snapshot table the check could not read is forgotten (qemu's "invalidate this information"):
+  // a header rewrite on close (clearing the dirty bit) then stores no snapshots at offset 0.
+  const bool snapshots_forgotten = repair != 0 && failed != 0;
+  // -r all discards overhanging snapshots at once: qemu writes the header's count before it counts
+  // references (the rest of the table and the discarded snapshots' clusters then leak), and checks
+  // the image with the snapshots it kept.
+  qcow2::Header kept = h;
+  kept.nb_snapshots = scan.count;
   // -r all rewrites the snapshot table (after the refcount repair) where it found anything wrong.
   qcow2::SnapshotTableImage new_table;
   const bool rewrite_table = fix_table && failed == 0 && scan.corruptions() != 0;
   if (rewrite_table) {
-    auto built = qcow2::build_snapshot_table(snapshot_table, h, scratch);
+    auto built = qcow2::build_snapshot_table(snapshot_table, kept, scratch);
     if (built.is_error() || built.value().bytes.size != scan.new_length) {
       out.put_string(kCheckRepairRefused, "rewriting this snapshot table is not supported by instar yet");
       return ok();
@@ -452,7 +461,7 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   }
   if (failed == 0) {
     qcow2::CheckInput input;
-    input.header = &h;
+    input.header = &kept;
     input.ext = &o.ext;
     input.has_data_file = o.has_data_file;
     input.snapshot_table = snapshot_table;
@@ -469,12 +478,15 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     out.put_string(kCheckRepairRefused, repair_result.refused);
     return ok();
   }
-  if (rewrite_table && failed == 0 && !repair_result.has_snapshot_move) {
+  // No entry kept: qemu's rewrite allocates nothing and points the header at offset 0.
+  const bool empty_table = rewrite_table && failed == 0 && scan.new_length == 0;
+  if (rewrite_table && failed == 0 && !empty_table && !repair_result.has_snapshot_move) {
     out.put_string(kCheckRepairRefused, "rewriting this snapshot table is not supported by instar yet");
     return ok();
   }
   // qemu counts the snapshot table's corruptions after the refcounts', fixed once the table is rewritten.
-  if (repair_result.has_snapshot_move)
+  counts.corruptions_fixed += scan.overhanging;
+  if (repair_result.has_snapshot_move || empty_table)
     counts.corruptions_fixed += scan.corruptions();
   else
     counts.corruptions += scan.corruptions();
@@ -565,9 +577,15 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     failed = qcow2::kCheckEio;
   }
   if (failed == 0 && repair_result.has_snapshot_move &&
-      apply_snapshot_move(image, repair_result, new_table, h.nb_snapshots, scratch).is_error()) {
+      apply_snapshot_move(image, repair_result, new_table, scan.count, scratch).is_error()) {
     counts.check_errors++;
     failed = qcow2::kCheckEio;
+  } else if (scan.overhanging != 0 || empty_table) {
+    // The count qemu wrote before the check (and, with no entry kept, its rewrite's offset 0).
+    if (write_snapshot_pointer(image, scan.count, 0, empty_table).is_error()) {
+      counts.check_errors++;
+      if (failed == 0) failed = qcow2::kCheckEio;
+    }
   }
   // The corrupt bit cleared, the dirty bit cleared (the corrupt bit set was written above).
   const uint64_t features = final_features();
@@ -575,6 +593,10 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
       write_incompatible_features(image, features).is_error()) {
     counts.check_errors++;
     if (failed == 0) failed = qcow2::kCheckEio;
+  }
+  if (snapshots_forgotten && features != h.incompatible_features &&
+      write_snapshot_pointer(image, 0, 0, true).is_error()) {
+    counts.check_errors++;
   }
   put_counts(counts, out);
   if (failed != 0) out.put_u64(kCheckFailedErrno, static_cast<uint64_t>(failed));

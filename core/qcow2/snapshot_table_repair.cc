@@ -41,22 +41,35 @@ Result<SnapshotTableScan> scan_snapshot_table(ByteSpan table, const Header& h, b
   reader.set_repair(repair);
   Qcow2Snapshot s{};
   uint64_t length = 0;
+  auto discard_extra = [&](uint32_t index, uint32_t declared) {
+    Line l;
+    l.text("Discarding too much extra metadata in snapshot table entry ")
+        .dec(index)
+        .text(" (")
+        .dec(declared)
+        .text(" > ")
+        .dec(kQcow2MaxSnapshotExtraData)
+        .text(")");
+    log.line(l.span());
+    scan.extra_dropped++;
+  };
   for (;;) {
     auto more = reader.next(s);
+    if (more.is_error() && repair && more.error().code == Errc::too_large) {
+      // The entry ends past qemu's limits: it was read whole (its extra data cut first), then it and
+      // the rest are discarded; the table qemu keeps ends where the previous entry ended.
+      uint64_t start = (reader.table_length() + 7) & ~uint64_t{7};
+      uint32_t declared = static_cast<uint32_t>(load_be_padded(table, start + 36, 4));
+      if (declared > kQcow2MaxSnapshotExtraData) discard_extra(scan.count, declared);
+      scan.overhanging = h.nb_snapshots - scan.count;
+      Line l;
+      l.text("Discarding ").dec(scan.overhanging).text(" overhanging snapshots (snapshot table is too big)");
+      log.line(l.span());
+      break;
+    }
     if (more.is_error()) return more.error();
     if (!more.value()) break;
-    if (s.extra_truncated) {
-      Line l;
-      l.text("Discarding too much extra metadata in snapshot table entry ")
-          .dec(scan.count)
-          .text(" (")
-          .dec(s.declared_extra_data_size)
-          .text(" > ")
-          .dec(kQcow2MaxSnapshotExtraData)
-          .text(")");
-      log.line(l.span());
-      scan.extra_dropped++;
-    }
+    if (s.extra_truncated) discard_extra(scan.count, s.declared_extra_data_size);
     length = ((length + 7) & ~uint64_t{7}) + entry_length(s);
     scan.count++;
   }

@@ -17,7 +17,8 @@ namespace instar::qcow2 {
 
 // What the check-mode read of the table found.
 struct SnapshotTableScan {
-  uint32_t count = 0;
+  uint32_t count = 0;          // the entries kept (all but the overhanging ones)
+  uint32_t overhanging = 0;    // -r all: entries qemu discards, from the first past its limits on
   uint32_t extra_dropped = 0;  // -r all: entries whose extra data qemu cuts to 1024 bytes
   uint32_t incomplete = 0;     // v3 entries with less than 16 bytes of extra data
   uint64_t old_length = 0;     // qemu's snapshots_size: what the refcount check counts
@@ -29,9 +30,11 @@ struct SnapshotTableScan {
 
 // Reads the `h.nb_snapshots` entries of `table` (the bytes at h.snapshots_offset, clipped at the end of
 // the file) as qemu's check does, `repair` for -r all, logging qemu's lines in its order: "Discarding too
-// much extra metadata in snapshot table entry N (S > 1024)" as each entry is read (repair), then
-// "ERROR|Repairing snapshot table entry N is incomplete" for v3 images. An error is the reader's
-// (Qcow2SnapshotReader): in repair mode, too_large means overhanging snapshots qemu discards.
+// much extra metadata in snapshot table entry N (S > 1024)" as each entry is read (repair), "Discarding
+// N overhanging snapshots (snapshot table is too big)" where an entry ends past qemu's limits (repair:
+// that entry and the rest are dropped), then "ERROR|Repairing snapshot table entry N is incomplete"
+// for v3 images. An error is the reader's (Qcow2SnapshotReader). Build the rewritten table with
+// h.nb_snapshots = count.
 Result<SnapshotTableScan> scan_snapshot_table(ByteSpan table, const Header& h, bool repair, CheckLog& log);
 
 // A run of the new table's bytes that qemu writes (the padding between entries it skips).

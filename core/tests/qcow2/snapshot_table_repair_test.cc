@@ -168,14 +168,44 @@ TEST(SnapshotTableRepair, Version2EntriesNeedNoExtraData) {
   EXPECT_TRUE(log.lines.empty());
 }
 
-TEST(SnapshotTableRepair, OverhangingEntriesInRepairModeAreTooLarge) {
-  // 2 GiB of extra data carry the entry past INT_MAX: qemu discards it (not done here).
+TEST(SnapshotTableRepair, OverhangingEntriesAreDiscardedInRepairModeOnly) {
+  // The measured `huge` image: 2 GiB of extra data carry entry 0 past INT_MAX.
   Bytes t = too_much_extra_table();
   put_be(t, 36, 0x80000000u, 4);
+  Lines strict_log;
+  auto strict = scan_snapshot_table(ByteSpan(t.data(), t.size()), header_of(1), false, strict_log);
+  ASSERT_TRUE(strict.is_error());
+  EXPECT_EQ(strict.error().code, Errc::too_large);
   Lines log;
   auto scan = scan_snapshot_table(ByteSpan(t.data(), t.size()), header_of(1), true, log);
-  ASSERT_TRUE(scan.is_error());
-  EXPECT_EQ(scan.error().code, Errc::too_large);
+  ASSERT_TRUE(scan.is_ok());
+  EXPECT_EQ(scan.value().count, 0u);
+  EXPECT_EQ(scan.value().overhanging, 1u);
+  EXPECT_EQ(scan.value().extra_dropped, 1u);  // counted for the entry discarded too
+  EXPECT_EQ(scan.value().old_length, 0u);
+  EXPECT_EQ(scan.value().new_length, 0u);
+  ASSERT_EQ(log.lines.size(), 2u);
+  EXPECT_EQ(log.lines[0], "Discarding too much extra metadata in snapshot table entry 0 (2147483648 > 1024)");
+  EXPECT_EQ(log.lines[1], "Discarding 1 overhanging snapshots (snapshot table is too big)");
+}
+
+TEST(SnapshotTableRepair, EntriesBeforeAnOverhangingOneAreKept) {
+  Bytes t(kQemuTable, kQemuTable + sizeof kQemuTable);
+  put_be(t, 72 + 36, 0x80000000u, 4);  // the second entry
+  Lines log;
+  Header h = header_of(2);
+  auto scan = scan_snapshot_table(ByteSpan(t.data(), t.size()), h, true, log);
+  ASSERT_TRUE(scan.is_ok());
+  EXPECT_EQ(scan.value().count, 1u);
+  EXPECT_EQ(scan.value().overhanging, 1u);
+  EXPECT_EQ(scan.value().old_length, 70u);  // where the kept entry ends
+  EXPECT_EQ(scan.value().new_length, 70u);
+  h.nb_snapshots = scan.value().count;
+  Scratch s;
+  auto built = build_snapshot_table(ByteSpan(t.data(), t.size()), h, s.arena);
+  ASSERT_TRUE(built.is_ok());
+  EXPECT_EQ(Bytes(built.value().bytes.data, built.value().bytes.data + built.value().bytes.size),
+            Bytes(kQemuTable, kQemuTable + 70));
 }
 
 class FakeRefcounts final : public RefcountProbe {
