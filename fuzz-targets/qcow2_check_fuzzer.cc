@@ -2,13 +2,15 @@
 // core/; its record must decode and its counters must agree with each other. With repair (-r), a copy of
 // the image is writable: it never changes size (a rebuild that would grow it asks for a larger device,
 // and is replayed on one), and it is left untouched when nothing was repaired (but for the corrupt and
-// dirty bits). qemu's header rewrite is checked on every v3 header that parses.
+// dirty bits, and the snapshot table pointer a cleared dirty bit zeroes where the table could not be
+// read). qemu's header rewrite is checked on every v3 header that parses.
 //
 // Input: one selector byte, then the image (docs/fuzzing.md):
 //   bit 0: force qcow2 (-f qcow2), else probe   bit 1: qemu 10.0 rules (else 7.2)
 //   bit 2: -r leaks   bit 3: -r all (with bit 2 or not)
 //   bits 4-7, with bit 0: 0 forces qcow2, n the format numbered n % 13 (ImageFormat): a format instar
 //   does not parse fails as its qemu driver's first checks do (core/image/foreign_open.h)
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -154,9 +156,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Nothing repaired: untouched, or only the feature bits of byte 79 changed (qemu's -r sets the corrupt
   // bit, bit 1, on a fatal corruption event such as an unaligned refcount block, and keeps it when its
   // rebuild then fails at its first write; it clears the dirty bit, bit 0, when it closes the image).
+  // A snapshot table the check could not read is forgotten: the header rewrite that clears the dirty
+  // bit then stores 0 snapshots at offset 0 (bytes 60..71).
   if (report.leaks_fixed == 0 && report.corruptions_fixed == 0) {
+    bool dirty_cleared = size - 1 >= 80 && (data[1 + 79] & 1) != 0 && (bytes[79] & 1) == 0;
+    bool pointer_kept = size - 1 >= 80 && std::memcmp(bytes.data() + 60, data + 1 + 60, 12) == 0;
+    bool pointer_forgotten = dirty_cleared && std::all_of(bytes.begin() + 60, bytes.begin() + 72,
+                                                          [](uint8_t b) { return b == 0; });
     bool only_features = size - 1 >= 80 && ((bytes[79] ^ data[1 + 79]) & ~3) == 0 &&
-                         std::memcmp(bytes.data(), data + 1, 79) == 0 &&
+                         std::memcmp(bytes.data(), data + 1, 60) == 0 &&
+                         (pointer_kept || pointer_forgotten) &&
+                         std::memcmp(bytes.data() + 72, data + 1 + 72, 7) == 0 &&
                          std::memcmp(bytes.data() + 80, data + 1 + 80, size - 1 - 80) == 0;
     INSTAR_FUZZ_CHECK(unchanged || (repair != 0 && only_features));
   }

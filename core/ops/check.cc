@@ -12,6 +12,7 @@
 #include "core/qcow2/header_rewrite.h"
 #include "core/qcow2/refcount_check.h"
 #include "core/qcow2/snapshot_table.h"
+#include "core/qcow2/snapshot_table_repair.h"
 
 namespace instar {
 
@@ -272,6 +273,42 @@ Result<void> apply_repair(BlockDevice& image, const qcow2::RepairResult& repair,
   return image.flush();
 }
 
+// The header's nb_snapshots (4 bytes at 60) and, `with_offset`, snapshots_offset (8 bytes after it).
+Result<void> write_snapshot_pointer(BlockDevice& image, uint32_t count, uint64_t offset, bool with_offset) {
+  constexpr uint64_t kNbSnapshotsOffset = 60;
+  uint8_t fields[12];
+  for (size_t i = 0; i < 4; i++) fields[i] = static_cast<uint8_t>(count >> (24 - 8 * i));
+  for (size_t i = 0; i < 8; i++) fields[4 + i] = static_cast<uint8_t>(offset >> (56 - 8 * i));
+  INSTAR_TRY(image.write(kNbSnapshotsOffset, fields, with_offset ? 12 : 4));
+  return image.flush();
+}
+
+// Writes -r all's new snapshot table as qemu's qcow2_write_snapshots does: the table (not the padding
+// between entries), its clusters' refcounts, the header's nb_snapshots and snapshots_offset (12 bytes
+// at 60), then the old table's refcounts lowered and the clusters that drop to 0 punched.
+Result<void> apply_snapshot_move(BlockDevice& image, const qcow2::RepairResult& repair,
+                                 const qcow2::SnapshotTableImage& table, uint32_t count, Arena& scratch) {
+  const uint64_t offset = repair.snapshot_table_offset;
+  for (size_t i = 0; i < table.piece_count; i++) {
+    const qcow2::SnapshotTablePiece& piece = table.pieces[i];
+    INSTAR_TRY(
+        image.write(offset + piece.at, table.bytes.data + piece.at, static_cast<size_t>(piece.length)));
+  }
+  const qcow2::RepairPlan& plan = repair.snapshot_refcounts;
+  uint64_t longest = longest_span(plan.spans, plan.span_count, 0);
+  uint8_t* buffer = nullptr;
+  if (longest != 0) {
+    INSTAR_TRY_ASSIGN(memory, scratch.allocate(static_cast<size_t>(longest)));
+    buffer = memory;
+  }
+  INSTAR_TRY(apply_spans(image, plan, buffer, qcow2::apply_repair_span));
+  INSTAR_TRY(image.flush());
+  INSTAR_TRY(write_snapshot_pointer(image, count, offset, true));
+  for (size_t i = 0; i < plan.discard_count; i++)
+    INSTAR_TRY(image.write_zeroes(plan.discards[i].offset, plan.discards[i].length, true));
+  return image.flush();
+}
+
 // The header's incompatible_features field (bytes 72..79), big-endian: qemu sets the corrupt bit
 // (qcow2_mark_corrupt), clears it (qcow2_mark_consistent) or the dirty bit (qcow2_mark_clean) by
 // rewriting the header, which changes only this field where header_rewritten_as_is.
@@ -373,17 +410,16 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   if (failed != 0) counts.check_errors++;
   // The snapshot table, read in check mode: a broken one stops the check.
   ByteSpan snapshot_table;
+  qcow2::SnapshotTableScan scan;
+  const bool fix_table = (repair & kRepairErrors) != 0;
   if (failed == 0 && h.nb_snapshots != 0) {
     INSTAR_TRY_ASSIGN(table, read_clipped(image, scratch, h.snapshots_offset, kQcow2MaxSnapshotTableBytes));
     snapshot_table = table;
-    auto valid = Qcow2SnapshotReader(table, h.nb_snapshots, h.cluster_size(), h.snapshots_offset).validate();
-    if (valid.is_error() && (repair & kRepairErrors) != 0 && qcow2_snapshot_error_repairable(valid.error())) {
-      // What qemu's message says -r all removes (extra data, overhanging snapshots), it does, by
-      // rewriting the snapshot table.
-      out.put_string(kCheckRepairRefused, "repairing the snapshot table is not supported by instar yet");
-      return ok();
-    }
-    if (valid.is_error()) {
+    Qcow2SnapshotReader reader(table, h.nb_snapshots, h.cluster_size(), h.snapshots_offset);
+    reader.set_repair(fix_table);
+    auto valid = reader.validate();
+    // Overhanging snapshots: -r all discards them (scan_snapshot_table).
+    if (valid.is_error() && !(fix_table && qcow2_snapshot_error_repairable(valid.error()))) {
       counts.check_errors++;
       char text[600];
       TextBuilder line(text, sizeof text);
@@ -391,16 +427,50 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
       append_error_text(line, valid.error());
       log.error_line(ByteSpan(reinterpret_cast<const uint8_t*>(text), line.length()));
       failed = errno_of(valid.error());
+    } else {
+      auto scanned = qcow2::scan_snapshot_table(table, h, fix_table, log);
+      if (scanned.is_error()) return scanned.error();  // validated above
+      scan = scanned.value();
+      // Entries read beyond the 64 MiB read here but inside the file (extra data cut by -r all) would
+      // be seen as zeros.
+      if (fix_table && scan.furthest_read > table.size && table.size == kQcow2MaxSnapshotTableBytes) {
+        out.put_string(kCheckRepairRefused,
+                       "a snapshot table entry reaching past 64 MiB is not supported by instar yet");
+        return ok();
+      }
     }
+  }
+  // A snapshot table the check could not read is forgotten (qemu's "invalidate this information"):
+  // a header rewrite on close (clearing the dirty bit) then stores no snapshots at offset 0.
+  const bool snapshots_forgotten = repair != 0 && failed != 0;
+  // -r all discards overhanging snapshots at once: qemu writes the header's count before it counts
+  // references (the rest of the table and the discarded snapshots' clusters then leak), and checks
+  // the image with the snapshots it kept.
+  qcow2::Header kept = h;
+  kept.nb_snapshots = scan.count;
+  // -r all rewrites the snapshot table (after the refcount repair) where it found anything wrong.
+  qcow2::SnapshotTableImage new_table;
+  const bool rewrite_table = fix_table && failed == 0 && scan.corruptions() != 0;
+  if (rewrite_table) {
+    auto built = qcow2::build_snapshot_table(snapshot_table, kept, scratch);
+    if (built.is_error() || built.value().bytes.size != scan.new_length) {
+      out.put_string(kCheckRepairRefused, "rewriting this snapshot table is not supported by instar yet");
+      return ok();
+    }
+    new_table = built.value();
   }
   if (failed == 0) {
     qcow2::CheckInput input;
-    input.header = &h;
+    input.header = &kept;
     input.ext = &o.ext;
     input.has_data_file = o.has_data_file;
     input.snapshot_table = snapshot_table;
     input.repair = repair;
     if ((repair & kRepairErrors) != 0) input.growth = &image;
+    if (rewrite_table) {
+      input.snapshot_rewrite_length = scan.new_length;
+      input.snapshot_old_length = scan.old_length;
+    }
     failed = qcow2::check_refcounts(image, input, scratch, log, counts, repair != 0 ? &repair_result : nullptr);
   }
   log.finish();
@@ -408,6 +478,18 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     out.put_string(kCheckRepairRefused, repair_result.refused);
     return ok();
   }
+  // No entry kept: qemu's rewrite allocates nothing and points the header at offset 0.
+  const bool empty_table = rewrite_table && failed == 0 && scan.new_length == 0;
+  if (rewrite_table && failed == 0 && !empty_table && !repair_result.has_snapshot_move) {
+    out.put_string(kCheckRepairRefused, "rewriting this snapshot table is not supported by instar yet");
+    return ok();
+  }
+  // qemu counts the snapshot table's corruptions after the refcounts', fixed once the table is rewritten.
+  counts.corruptions_fixed += scan.overhanging;
+  if (repair_result.has_snapshot_move || empty_table)
+    counts.corruptions_fixed += scan.corruptions();
+  else
+    counts.corruptions += scan.corruptions();
   // The feature bits a repair leaves once it is written: a repair that leaves no error and no
   // corruption clears the corrupt bit (qcow2_mark_consistent); qemu clears the dirty bit when it closes
   // the image it opened read-write (qcow2_inactivate), whatever the check found, unless a corruption
@@ -440,6 +522,21 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     if (capacity != image.file_length() && planned != capacity) {
       out.put_string(kCheckRepairRefused, "a rebuild whose planned size changed between runs is refused");
       return ok();
+    }
+  }
+  if (failed == 0 && repair_result.has_snapshot_move) {
+    // The rewritten table may end past the file: the host makes room first, as for a rebuild.
+    uint64_t planned = repair_result.snapshot_table_offset + scan.new_length;
+    if (planned > image.file_length()) {
+      if (planned > capacity) {
+        out.put_u64(kCheckRepairGrowTo, planned);
+        return ok();
+      }
+      if (planned != capacity) {
+        out.put_string(kCheckRepairRefused,
+                       "a snapshot table whose planned place changed between runs is refused");
+        return ok();
+      }
     }
   }
   // -r all rewrote unaligned preallocated zero clusters' L2 entries while it counted (qemu writes each at
@@ -479,12 +576,27 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     counts.check_errors++;
     failed = qcow2::kCheckEio;
   }
+  if (failed == 0 && repair_result.has_snapshot_move &&
+      apply_snapshot_move(image, repair_result, new_table, scan.count, scratch).is_error()) {
+    counts.check_errors++;
+    failed = qcow2::kCheckEio;
+  } else if (scan.overhanging != 0 || empty_table) {
+    // The count qemu wrote before the check (and, with no entry kept, its rewrite's offset 0).
+    if (write_snapshot_pointer(image, scan.count, 0, empty_table).is_error()) {
+      counts.check_errors++;
+      if (failed == 0) failed = qcow2::kCheckEio;
+    }
+  }
   // The corrupt bit cleared, the dirty bit cleared (the corrupt bit set was written above).
   const uint64_t features = final_features();
   if (!repair_result.mark_corrupt && features != h.incompatible_features &&
       write_incompatible_features(image, features).is_error()) {
     counts.check_errors++;
     if (failed == 0) failed = qcow2::kCheckEio;
+  }
+  if (snapshots_forgotten && features != h.incompatible_features &&
+      write_snapshot_pointer(image, 0, 0, true).is_error()) {
+    counts.check_errors++;
   }
   put_counts(counts, out);
   if (failed != 0) out.put_u64(kCheckFailedErrno, static_cast<uint64_t>(failed));

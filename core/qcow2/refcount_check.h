@@ -70,6 +70,10 @@ struct CheckInput {
   // -r: kRepairLeaks and/or kRepairErrors (qemu's BDRV_FIX_LEAKS, BDRV_FIX_ERRORS); 0 checks only.
   uint8_t repair = 0;
   FileGrowth* growth = nullptr;  // -r all only
+  // -r all: qemu rewrites the snapshot table after the refcount repair (snapshot_table_repair.h):
+  // the new table's length (0: no rewrite) and the old one's, whose clusters it frees.
+  uint64_t snapshot_rewrite_length = 0;
+  uint64_t snapshot_old_length = 0;
 };
 
 // What a check with repair decided. Nothing is written by the check itself:
@@ -95,6 +99,12 @@ struct RepairResult {
   // the check counted (qemu writes each at once): issued first.
   const L2EntryPatch* zeroed = nullptr;
   size_t zeroed_count = 0;
+  // -r all: the rewritten snapshot table goes to snapshot_table_offset (the caller writes it, then
+  // snapshot_refcounts: its clusters' refcounts set to 1, the old table's lowered and punched, then
+  // the header's nb_snapshots and snapshots_offset), after `plan` and `copied`.
+  bool has_snapshot_move = false;
+  uint64_t snapshot_table_offset = 0;
+  RepairPlan snapshot_refcounts;
 };
 
 // check_refcounts() returns this when `RepairResult::refused` is set.

@@ -13,6 +13,8 @@ int Checker::repair_refcounts(const CheckCounts& pre_compare, uint64_t& highest_
     return refuse(
         "repairing a refcount block outside the image without a rebuild is not supported by instar yet");
   if (rebuild_) {
+    if ((fix_ & kFixErrors) != 0 && input_.snapshot_rewrite_length != 0)
+      return refuse("rewriting the snapshot table after a refcount rebuild is not supported by instar yet");
     if ((fix_ & kFixErrors) != 0) return rebuild_structure(highest_cluster);
     Line l;
     l.text("ERROR need to rebuild refcount structures");
@@ -49,6 +51,9 @@ int Checker::repair_refcounts(const CheckCounts& pre_compare, uint64_t& highest_
   repair_copied_ = (fix_ & kFixErrors) != 0 || (res_.check_errors == 0 && res_.corruptions == 0);
   if (repair_copied_) {
     if (int e = plan_copied_repair_now()) return e;
+  }
+  if ((fix_ & kFixErrors) != 0) {
+    if (int e = plan_snapshot_move()) return e;
   }
   if (second_pass) {
     // qemu compares again, fixing as it goes, whenever the first pass found anything. That pass reads

@@ -284,6 +284,7 @@ int Checker::check_snapshots() {
     res_.corruptions++;
   }
   Qcow2SnapshotReader reader(input_.snapshot_table, count, cluster_size_, h_.snapshots_offset);
+  reader.set_repair((fix_ & kFixErrors) != 0);  // as qemu read it: extra data cut, not refused
   Qcow2Snapshot s;
   for (;;) {
     auto more = reader.next(s);

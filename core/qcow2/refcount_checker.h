@@ -67,6 +67,8 @@ class Checker {
         fix_(repair != nullptr ? input.repair : 0) {}
 
   int run();
+  // A stored refcount as the planned repair leaves it, without logging (snapshot_refcount_repair.cc).
+  bool repaired_refcount(uint64_t cluster, uint64_t& refcount);
 
  private:
   int inc_refcounts(uint64_t offset, uint64_t size);
@@ -86,6 +88,7 @@ class Checker {
   int rebuild_structure(uint64_t& highest_cluster);
   int recount_rebuilt();
   int take_in_outside_block(uint64_t index, uint64_t offset);
+  int plan_snapshot_move();
   uint64_t table_entries() const {
     return rebuilt_ != nullptr ? rebuilt_->table_entries : stored_.table_entries();
   }

@@ -32,6 +32,10 @@ bool Qcow2SnapshotReader::readable(uint64_t position, uint64_t length) const {
   return length <= kQemuMaxIoOffset - at;
 }
 
+void Qcow2SnapshotReader::note_read(uint64_t end) {
+  if (end > furthest_) furthest_ = end;
+}
+
 Result<bool> Qcow2SnapshotReader::fail(Error error) {
   failed_ = true;
   error_ = error;
@@ -49,18 +53,27 @@ Result<bool> Qcow2SnapshotReader::next(Qcow2Snapshot& out) {
   uint64_t start = (length_ + 7) & ~uint64_t{7};
   ByteSpan t = table_;
   if (!readable(start, qcow2::kSnapshotHeaderSize)) return fail(io_error);
+  note_read(start + qcow2::kSnapshotHeaderSize);
   uint32_t extra = static_cast<uint32_t>(load_be_padded(t, start + kExtraDataSize, 4));
-  if (extra > kQcow2MaxSnapshotExtraData)
-    return fail(make_error(Errc::too_large,
-                           "Too much extra metadata in snapshot table entry {}\n"
-                           "You can force-remove this extra metadata with qemu-img check -r all",
-                           index_));
+  bool truncated = false;
+  if (extra > kQcow2MaxSnapshotExtraData) {
+    if (!repair_)
+      return fail(make_error(Errc::too_large,
+                             "Too much extra metadata in snapshot table entry {}\n"
+                             "You can force-remove this extra metadata with qemu-img check -r all",
+                             index_));
+    truncated = true;
+  }
+  uint32_t kept = truncated ? kQcow2MaxSnapshotExtraData : extra;
 
   uint64_t extra_start = start + qcow2::kSnapshotHeaderSize;
   uint64_t known_extra = extra < kKnownExtraBytes ? extra : kKnownExtraBytes;
   if (!readable(extra_start, known_extra)) return fail(io_error);
-  if (extra > kKnownExtraBytes && !readable(extra_start + kKnownExtraBytes, extra - kKnownExtraBytes))
-    return fail(io_error);
+  note_read(extra_start + known_extra);
+  if (kept > kKnownExtraBytes) {
+    if (!readable(extra_start + kKnownExtraBytes, kept - kKnownExtraBytes)) return fail(io_error);
+    note_read(extra_start + kept);
+  }
 
   Qcow2Snapshot s{};
   s.l1_table_offset = load_be_padded(t, start + kL1TableOffset, 8);
@@ -69,7 +82,11 @@ Result<bool> Qcow2SnapshotReader::next(Qcow2Snapshot& out) {
   s.date_nsec = static_cast<uint32_t>(load_be_padded(t, start + kDateNsec, 4));
   s.vm_clock_nsec = load_be_padded(t, start + kVmClockNsec, 8);
   s.vm_state_size = load_be_padded(t, start + kVmStateSize, 4);
-  s.extra_data_size = extra;
+  s.extra_data_size = kept;
+  s.declared_extra_data_size = extra;
+  s.extra_truncated = truncated;
+  s.unknown_extra_at = extra_start + kKnownExtraBytes;
+  s.unknown_extra_size = kept > kKnownExtraBytes ? kept - static_cast<uint32_t>(kKnownExtraBytes) : 0;
   if (extra >= kExtraVmStateSizeLarge + 8)
     s.vm_state_size = load_be_padded(t, extra_start + kExtraVmStateSizeLarge, 8);
   s.has_disk_size = extra >= kExtraDiskSize + 8;
@@ -77,6 +94,7 @@ Result<bool> Qcow2SnapshotReader::next(Qcow2Snapshot& out) {
   s.icount = extra >= kExtraIcount + 8 ? load_be_padded(t, extra_start + kExtraIcount, 8) : UINT64_MAX;
   s.has_icount = s.icount != UINT64_MAX;
 
+  // The id follows the whole of the extra data, also where qemu kept only part of it.
   uint64_t id_size = load_be_padded(t, start + kIdSize, 2);
   uint64_t name_size = load_be_padded(t, start + kNameSize, 2);
   uint64_t id_start = extra_start + extra;
@@ -85,13 +103,21 @@ Result<bool> Qcow2SnapshotReader::next(Qcow2Snapshot& out) {
   s.name = c_string_at(t, id_start + id_size, name_size);
 
   uint64_t end = id_start + id_size + name_size;
-  if (end > kQcow2MaxSnapshotTableBytes)
+  if (id_size + name_size != 0) note_read(end);
+  // qemu's limits: the table as kept within 64 MiB, and (in repair mode, where the two differ) the
+  // entries as read within INT_MAX bytes.
+  uint64_t trimmed =
+      ((trimmed_length_ + 7) & ~uint64_t{7}) + qcow2::kSnapshotHeaderSize + kept + id_size + name_size;
+  bool too_big = repair_ ? trimmed > kQcow2MaxSnapshotTableBytes || end > 0x7fffffffull
+                         : end > kQcow2MaxSnapshotTableBytes;
+  if (too_big)
     return fail(make_error(Errc::too_large,
                            "Snapshot table is too big\n"
                            "You can force-remove all {} overhanging snapshots with qemu-img check -r all",
                            nb_snapshots_ - index_));
 
   length_ = end;
+  trimmed_length_ = trimmed;
   index_++;
   out = s;
   return true;

@@ -25,7 +25,13 @@ struct Qcow2Snapshot {
   bool has_disk_size;
   uint64_t icount;  // UINT64_MAX when absent; qemu treats -1 as absent
   bool has_icount;
-  uint32_t extra_data_size;
+  uint32_t extra_data_size;  // in repair mode, at most kQcow2MaxSnapshotExtraData
+  // The extra data past the fields qemu knows, kept as qemu keeps it: `unknown_extra_size` bytes at
+  // `unknown_extra_at` (from the table's start; past the bytes read they are zeros).
+  uint64_t unknown_extra_at;
+  uint32_t unknown_extra_size;
+  uint32_t declared_extra_data_size;  // the entry's own field
+  bool extra_truncated;  // repair mode: qemu dropped the extra data past kQcow2MaxSnapshotExtraData
 };
 
 // Reads nb_snapshots entries from `table`, the bytes at the (cluster-aligned) table_offset, the
@@ -54,8 +60,16 @@ class Qcow2SnapshotReader {
   // Runs a copy of this reader to the end.
   Result<void> validate() const;
 
+  // qemu's read with `repair` (check -r all): an entry with too much extra data is kept with its extra
+  // data cut to kQcow2MaxSnapshotExtraData (extra_truncated), the next entry still starting after the
+  // whole of it. "Snapshot table is too big" then means qemu discards the entries from there on.
+  void set_repair(bool repair) { repair_ = repair; }
+  // The end of the furthest byte read so far, from the table's start (past table.size: zeros).
+  uint64_t furthest_read() const { return furthest_; }
+
   uint32_t entries_read() const { return index_; }
-  // Bytes the entries read so far span (qemu's snapshots_size once all are read).
+  // Bytes the entries read so far span (qemu's snapshots_size once all are read; with extra data
+  // dropped in repair mode, still the whole of it).
   uint64_t table_length() const { return length_; }
 
   // The L1 check qemu makes before it uses a snapshot's L1 table (snapshot -a/-d, convert -l,
@@ -66,6 +80,7 @@ class Qcow2SnapshotReader {
  private:
   bool readable(uint64_t position, uint64_t length) const;
   Result<bool> fail(Error error);
+  void note_read(uint64_t end);
 
   ByteSpan table_;
   uint32_t nb_snapshots_;
@@ -73,6 +88,9 @@ class Qcow2SnapshotReader {
   uint64_t table_offset_;
   uint32_t index_ = 0;
   uint64_t length_ = 0;
+  uint64_t trimmed_length_ = 0;  // qemu's table_length: the entries with their extra data as kept
+  uint64_t furthest_ = 0;
+  bool repair_ = false;
   bool failed_ = false;
   Error error_{};
 };
