@@ -95,6 +95,9 @@ struct RepairResult {
   // the check counted (qemu writes each at once): issued first.
   const L2EntryPatch* zeroed = nullptr;
   size_t zeroed_count = 0;
+  // The references counted, by cluster, once the check completed: the refcounts a repair that
+  // leaves nothing to fix stores (qemu's allocator then sees them; the bitmap store plans on them).
+  ClusterCounts counted;
 };
 
 // check_refcounts() returns this when `RepairResult::refused` is set.
