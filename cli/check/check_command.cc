@@ -301,6 +301,9 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
   CheckReport report;
   if (auto e = run_check_once(program, request, image->device.get(), report)) return fail(*e);
   for (const auto& w : report.warnings) std::fprintf(stderr, "%s: warning: %s\n", program.name.c_str(), w.c_str());
+  // qemu's hint after the warning for bitmaps a program without bitmap support touched: no newline.
+  if (report.bitmaps_leak_hint)
+    std::fputs("Some clusters may be leaked, run 'qemu-img check -r' on the image file to fix.", stderr);
   // Before anything is written: qemu opens all of this before its check runs.
   if (auto e = open_companions(program, filename, report, direct)) return fail(*e);
 

@@ -377,6 +377,7 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
                          "considered inconsistent"
                        : "a program lacking bitmap support modified this file, so all bitmaps are now "
                          "considered inconsistent");
+    out.put_bool(kCheckBitmapsLeakHint, true);
   }
 
   uint8_t repair = request.check.repair & (kRepairLeaks | kRepairErrors);
@@ -398,11 +399,16 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   // (check_bitmap_store.h), or, where a program without bitmap support cleared the autoclear bit,
   // drops the bitmaps extension by rewriting the header (its clusters then show up as leaks).
   const bool bitmaps = o.ext.has_bitmaps && o.ext.bitmaps.nb_bitmaps != 0;
+  BitmapsExtensionDrop drop;
   if (repair != 0 && o.ext.bitmaps_ignored) {
-    out.put_string(kCheckRepairRefused,
-                   "dropping the bitmaps extension a program without bitmap support left is not supported by "
-                   "instar yet");
-    return ok();
+    auto planned = dirty ? Result<BitmapsExtensionDrop>(make_error(Errc::unsupported, "the dirty bit"))
+                         : plan_bitmaps_extension_drop(image, h, scratch);
+    if (planned.is_error()) {
+      out.put_string(kCheckRepairRefused,
+                     "dropping the bitmaps extension of this header as qemu does is not supported by instar yet");
+      return ok();
+    }
+    drop = planned.value();
   }
   if (repair != 0 && bitmaps && dirty) {
     out.put_string(kCheckRepairRefused,
@@ -520,6 +526,19 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
       out.put_string(kCheckRepairRefused, "a rebuild whose planned size changed between runs is refused");
       return ok();
     }
+  }
+  if (drop.header != nullptr && (repair_result.has_rebuild || repair_result.mark_corrupt)) {
+    out.put_string(kCheckRepairRefused,
+                   "a rebuild or a corrupt bit on a header whose bitmaps extension qemu drops is not supported by "
+                   "instar yet");
+    return ok();
+  }
+  // qemu's open dropped the bitmaps extension a program without bitmap support left (its rewrite of
+  // the header, predicted and validated before the check), before its check, whatever that finds.
+  if (drop.header != nullptr && drop.end > drop.begin &&
+      image.write(drop.begin, drop.header + drop.begin, static_cast<size_t>(drop.end - drop.begin)).is_error()) {
+    counts.check_errors++;
+    if (failed == 0) failed = qcow2::kCheckEio;
   }
   // -r all rewrote unaligned preallocated zero clusters' L2 entries while it counted (qemu writes each at
   // once, whatever follows); validated against qemu's overlap check and the file.

@@ -205,4 +205,36 @@ Result<void> apply_check_bitmap_store(BlockDevice& image, const CheckBitmapStore
   return image.flush();
 }
 
+Result<BitmapsExtensionDrop> plan_bitmaps_extension_drop(BlockDevice& image, const qcow2::Header& h,
+                                                         Arena& scratch) {
+  using namespace qcow2;
+  const uint64_t cluster_size = h.cluster_size();
+  INSTAR_TRY_ASSIGN(first, read_inside(image, scratch, 0, cluster_size));
+  size_t data_at = bitmaps_extension_data_offset(h, first);
+  if (data_at == 0 || load_be(first, data_at + 4, 4) != 0)
+    return make_error(Errc::unsupported, "a bitmaps extension qemu's rewrite would not keep as it is");
+  // qemu's serialisation, the extension kept, must be the cluster as it is ...
+  BitmapsExtension kept;
+  kept.nb_bitmaps = static_cast<uint32_t>(load_be(first, data_at, 4));
+  kept.directory_size = load_be(first, data_at + 8, 8);
+  kept.directory_offset = load_be(first, data_at + 16, 8);
+  INSTAR_TRY_ASSIGN(check, scratch.allocate(static_cast<size_t>(cluster_size)));
+  INSTAR_TRY(serialise_header_with_bitmaps(h, first, h.incompatible_features, &kept, check, scratch));
+  for (size_t i = 0; i < first.size; i++) {
+    if (check[i] != first[i])
+      return make_error(Errc::unsupported, "a header qemu's rewrite would change beyond the bitmaps extension");
+  }
+  // ... so that the cluster it writes without the extension is known.
+  INSTAR_TRY_ASSIGN(dropped, scratch.allocate(static_cast<size_t>(cluster_size)));
+  INSTAR_TRY(serialise_header_with_bitmaps(h, first, h.incompatible_features, nullptr, dropped, scratch));
+  BitmapsExtensionDrop drop;
+  drop.header = dropped;
+  size_t begin = 0, end = first.size;
+  while (begin < end && dropped[begin] == first[begin]) begin++;
+  while (end > begin && dropped[end - 1] == first[end - 1]) end--;
+  drop.begin = begin;
+  drop.end = end;
+  return drop;
+}
+
 }  // namespace instar

@@ -39,4 +39,17 @@ Result<CheckBitmapStore> plan_check_bitmap_store(BlockDevice& image, const qcow2
 // refcounts, then the header's directory_offset. The device must reach store.file_size.
 Result<void> apply_check_bitmap_store(BlockDevice& image, const CheckBitmapStore& plan, Arena& scratch);
 
+// Where a program without bitmap support cleared the bitmaps autoclear bit, qemu's read-write open
+// drops the extension: it rewrites the header without it (the bitmap clusters are then leaks the
+// check finds). The bytes of the first cluster that rewrite changes, [begin, end) of `header`.
+struct BitmapsExtensionDrop {
+  const uint8_t* header = nullptr;  // the first cluster as qemu writes it
+  uint64_t begin = 0;
+  uint64_t end = 0;
+};
+
+// Refuses where qemu's rewrite with the extension kept would not give the first cluster as it is
+// (so the bytes without it cannot be predicted), for a v2 header, or a file shorter than a cluster.
+Result<BitmapsExtensionDrop> plan_bitmaps_extension_drop(BlockDevice& image, const qcow2::Header& h, Arena& scratch);
+
 }  // namespace instar

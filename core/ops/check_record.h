@@ -33,6 +33,9 @@ enum CheckTag : uint16_t {
                                // its check after the repair fails ("Check failed: No medium found")
   kCheckBitmapStore = 626,  // -r: qemu stores the persistent bitmaps on close; the file's size once stored
                             // (the host runs the store after the check again, on a device this large)
+  kCheckBitmapsLeakHint = 627,  // a program without bitmap support touched the bitmaps: qemu's hint after its
+                                // warning, "Some clusters may be leaked, run 'qemu-img check -r' on the image
+                                // file to fix." (no newline)
 };
 
 }  // namespace instar
