@@ -1,10 +1,11 @@
 // qcow2_bitmap_store_plan_fuzzer.cc: qcow2::plan_bitmap_store (qemu's store of persistent bitmaps on
 // close, check -r) on any layout; a plan, when there is one, must allocate only clusters whose refcount
 // is 0 (each once), free only clusters whose refcount is 1 (each once, the old directory, tables and
-// data clusters of the bitmaps not in use; only the data clusters discarded), list its refcount changes by strictly increasing cluster,
-// write the directory in place first (the same size, every bitmap in use) and the new directory last,
-// copy each data cluster and write each table into clusters it allocated, keep a bitmap in use as it
-// was, and reach no further than its file size. Nothing is stored when every bitmap is in use.
+// data clusters of the bitmaps not in use; only the data clusters discarded), list its refcount changes by
+// strictly increasing cluster, write the directory in place first (the same size, every bitmap in use) and
+// the new directory last, copy each data cluster and write each table into clusters it allocated, keep a
+// bitmap in use as it was, and reach no further than its file size. Nothing is stored when every bitmap is in
+// use.
 //
 // Input (big-endian, docs/fuzzing.md): cluster_bits u8 (9 + n % 13), disk size u16 (in 64 KiB units),
 // file size u16 (in clusters), refcount count u8 and refcounts u8 each (n % 3), directory offset u8
@@ -148,7 +149,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       INSTAR_FUZZ_CHECK(allocated.count(cluster) == 1);
       INSTAR_FUZZ_CHECK(written.insert(cluster).second);
     }
-    if (w.bytes == nullptr) INSTAR_FUZZ_CHECK(w.length == cluster_size && w.from % cluster_size == 0 && w.from != 0);
+    if (w.bytes == nullptr)
+      INSTAR_FUZZ_CHECK(w.length == cluster_size && w.from % cluster_size == 0 && w.from != 0);
   }
   INSTAR_FUZZ_CHECK(written == allocated);
   INSTAR_FUZZ_CHECK(plan.file_size >= layout.file_size);
@@ -169,7 +171,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if ((bitmaps[i].flags & kQcow2BitmapInUse) != 0) {
       INSTAR_FUZZ_CHECK(b.flags == bitmaps[i].flags && b.table_offset == bitmaps[i].table_offset);
     } else {
-      INSTAR_FUZZ_CHECK(b.flags == bitmaps[i].flags && allocated.count(b.table_offset >> layout.cluster_bits) == 1);
+      INSTAR_FUZZ_CHECK(b.flags == bitmaps[i].flags &&
+                        allocated.count(b.table_offset >> layout.cluster_bits) == 1);
     }
   }
   return 0;

@@ -374,8 +374,10 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
       if (auto e = run_check_once(program, repair_request, &grown, repaired)) return fail(*e);
       if (repaired.repair_grow_to) return fail("instar: a rebuild asked to grow the file twice");
     }
-    if (repaired.bitmap_store_size) bitmap_store_size = *repaired.bitmap_store_size;
-    else writable.reset();
+    if (repaired.bitmap_store_size)
+      bitmap_store_size = *repaired.bitmap_store_size;
+    else
+      writable.reset();
     print_lines(program, repaired);
     if (repaired.repair_refused) {
       report_error(program, "Check failed: " + *repaired.repair_refused + "; the image was not changed");

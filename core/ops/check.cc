@@ -4,9 +4,9 @@
 
 #include "core/base/padded.h"
 #include "core/base/text.h"
+#include "core/image/foreign_open.h"
 #include "core/ops/check_bitmap_store.h"
 #include "core/ops/check_record.h"
-#include "core/image/foreign_open.h"
 #include "core/ops/info.h"
 #include "core/ops/info_qcow2_metadata.h"
 #include "core/qcow2/header.h"
@@ -310,7 +310,8 @@ class DiscardLog final : public qcow2::CheckLog {
 // (the device's size). Records only an error.
 Result<void> store_bitmaps(GrowingImage& image, uint64_t capacity, const CheckOpen& o, Arena& scratch) {
   const qcow2::Header& h = o.header;
-  if (!o.ext.has_bitmaps || o.ext.bitmaps.nb_bitmaps == 0) return make_error(Errc::invalid, "no bitmaps to store");
+  if (!o.ext.has_bitmaps || o.ext.bitmaps.nb_bitmaps == 0)
+    return make_error(Errc::invalid, "no bitmaps to store");
   ByteSpan snapshot_table;
   if (h.nb_snapshots != 0) {
     INSTAR_TRY_ASSIGN(table, read_clipped(image, scratch, h.snapshots_offset, kQcow2MaxSnapshotTableBytes));
@@ -328,7 +329,8 @@ Result<void> store_bitmaps(GrowingImage& image, uint64_t capacity, const CheckOp
   if (failed == 0) failed = qcow2::check_refcounts(image, input, scratch, log, counts, &counted);
   if (failed != 0 || counts.check_errors != 0 || counts.corruptions != 0 || counts.leaks != 0)
     return make_error(Errc::invalid, "the repaired image is not consistent: its bitmaps are not stored");
-  INSTAR_TRY_ASSIGN(store, plan_check_bitmap_store(image, h, o.ext, counted.counted, snapshot_table.size, scratch));
+  INSTAR_TRY_ASSIGN(store,
+                    plan_check_bitmap_store(image, h, o.ext, counted.counted, snapshot_table.size, scratch));
   if (!store.store.stores || store.store.file_size != capacity)
     return make_error(Errc::invalid, "the bitmap store planned after the repair differs from the repair's");
   image.grow(capacity);  // the file grows as qemu's store grows it, and no further
@@ -402,9 +404,10 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   if (repair != 0 && (bitmaps || o.ext.bitmaps_ignored) && h.nb_snapshots != 0) {
     // Measured (7.2 and 10.0): qemu's read-write open rewrites the header for the bitmaps before the
     // check has read the snapshot table, so it writes no snapshots; the check then frees their clusters.
-    out.put_string(kCheckRepairRefused,
-                   "repairing an image with persistent bitmaps and snapshots (qemu's open drops the snapshots) "
-                   "is not supported by instar");
+    out.put_string(
+        kCheckRepairRefused,
+        "repairing an image with persistent bitmaps and snapshots (qemu's open drops the snapshots) "
+        "is not supported by instar");
     return ok();
   }
   BitmapsExtensionDrop drop;
@@ -412,15 +415,17 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     auto planned = dirty ? Result<BitmapsExtensionDrop>(make_error(Errc::unsupported, "the dirty bit"))
                          : plan_bitmaps_extension_drop(image, h, scratch);
     if (planned.is_error()) {
-      out.put_string(kCheckRepairRefused,
-                     "dropping the bitmaps extension of this header as qemu does is not supported by instar yet");
+      out.put_string(
+          kCheckRepairRefused,
+          "dropping the bitmaps extension of this header as qemu does is not supported by instar yet");
       return ok();
     }
     drop = planned.value();
   }
   if (repair != 0 && bitmaps && dirty) {
-    out.put_string(kCheckRepairRefused,
-                   "clearing the dirty bit of an image with persistent bitmaps is not supported by instar yet");
+    out.put_string(
+        kCheckRepairRefused,
+        "clearing the dirty bit of an image with persistent bitmaps is not supported by instar yet");
     return ok();
   }
   if ((repair & kRepairErrors) != 0 && h.nb_snapshots > qcow2::kMaxSnapshots) {
@@ -478,17 +483,21 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     if (failed != 0)
       why = "storing persistent bitmaps after a check that failed is not supported by instar yet";
     else if (repair_result.has_rebuild || repair_result.mark_corrupt || repair_result.zeroed_count != 0)
-      why = "storing persistent bitmaps after a rebuild or a rewritten L2 entry is not supported by instar yet";
+      why =
+          "storing persistent bitmaps after a rebuild or a rewritten L2 entry is not supported by instar yet";
     else if (counts.check_errors != 0 || counts.corruptions != 0 || counts.leaks != 0)
-      why = "storing persistent bitmaps over refcounts the repair leaves wrong is not supported by instar yet";
+      why =
+          "storing persistent bitmaps over refcounts the repair leaves wrong is not supported by instar yet";
     else if ((h.incompatible_features & qcow2::kIncompatCorrupt) != 0)
       why = "storing persistent bitmaps in an image marked corrupt is not supported by instar yet";
     if (why == nullptr) {
-      auto planned = plan_check_bitmap_store(image, h, o.ext, repair_result.counted, snapshot_table.size, scratch);
+      auto planned =
+          plan_check_bitmap_store(image, h, o.ext, repair_result.counted, snapshot_table.size, scratch);
       if (planned.is_error()) {
         static char text[256];
         TextBuilder line(text, sizeof text);
-        line.append("storing these persistent bitmaps as qemu does on close is not supported by instar yet (");
+        line.append(
+            "storing these persistent bitmaps as qemu does on close is not supported by instar yet (");
         append_error_text(line, planned.error());
         line.append(")");
         why = text;
@@ -536,15 +545,17 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     }
   }
   if (drop.header != nullptr && (repair_result.has_rebuild || repair_result.mark_corrupt)) {
-    out.put_string(kCheckRepairRefused,
-                   "a rebuild or a corrupt bit on a header whose bitmaps extension qemu drops is not supported by "
-                   "instar yet");
+    out.put_string(
+        kCheckRepairRefused,
+        "a rebuild or a corrupt bit on a header whose bitmaps extension qemu drops is not supported by "
+        "instar yet");
     return ok();
   }
   // qemu's open dropped the bitmaps extension a program without bitmap support left (its rewrite of
   // the header, predicted and validated before the check), before its check, whatever that finds.
   if (drop.header != nullptr && drop.end > drop.begin &&
-      image.write(drop.begin, drop.header + drop.begin, static_cast<size_t>(drop.end - drop.begin)).is_error()) {
+      image.write(drop.begin, drop.header + drop.begin, static_cast<size_t>(drop.end - drop.begin))
+          .is_error()) {
     counts.check_errors++;
     if (failed == 0) failed = qcow2::kCheckEio;
   }

@@ -58,7 +58,8 @@ Result<void> load_table(BlockDevice& image, Arena& scratch, const qcow2::StoredB
       return make_error(Errc::unsupported, "bitmap data outside the file");
     INSTAR_TRY(image.read(offset, cluster, static_cast<size_t>(cluster_size)));
     uint64_t first = uint64_t{j} * bits_per_cluster;
-    uint64_t in_range = first >= bits ? 0 : (bits - first < bits_per_cluster ? bits - first : bits_per_cluster);
+    uint64_t in_range =
+        first >= bits ? 0 : (bits - first < bits_per_cluster ? bits - first : bits_per_cluster);
     if (any_bit(cluster, in_range, bits_per_cluster))
       return make_error(Errc::unsupported, "bitmap data with bits set past the bitmap's end");
     if (any_bit(cluster, 0, in_range)) data[j] = offset;
@@ -69,7 +70,8 @@ Result<void> load_table(BlockDevice& image, Arena& scratch, const qcow2::StoredB
 }  // namespace
 
 Result<CheckBitmapStore> plan_check_bitmap_store(BlockDevice& image, const qcow2::Header& h,
-                                                 const qcow2::Extensions& ext, const qcow2::ClusterCounts& refcounts,
+                                                 const qcow2::Extensions& ext,
+                                                 const qcow2::ClusterCounts& refcounts,
                                                  uint64_t snapshot_table_bytes, Arena& scratch) {
   using namespace qcow2;
   CheckBitmapStore result;
@@ -136,7 +138,8 @@ Result<CheckBitmapStore> plan_check_bitmap_store(BlockDevice& image, const qcow2
   repair_layout.refcount_table = table;
   repair_layout.protected_ranges = protect;
   repair_layout.protected_count = 4;
-  INSTAR_TRY_ASSIGN(refcount_plan, plan_refcount_repair(repair_layout, store.refcounts, store.refcount_count, scratch));
+  INSTAR_TRY_ASSIGN(refcount_plan,
+                    plan_refcount_repair(repair_layout, store.refcounts, store.refcount_count, scratch));
   result.refcounts = refcount_plan;
 
   // qemu rewrites the whole header cluster to point the extension at the new directory: instar
@@ -146,7 +149,8 @@ Result<CheckBitmapStore> plan_check_bitmap_store(BlockDevice& image, const qcow2
   INSTAR_TRY(serialise_header_with_bitmaps(h, first, h.incompatible_features, &e, rewritten, scratch));
   for (size_t i = 0; i < first.size; i++) {
     if (rewritten[i] != first[i])
-      return make_error(Errc::unsupported, "a header qemu's rewrite would change beyond the bitmaps extension");
+      return make_error(Errc::unsupported,
+                        "a header qemu's rewrite would change beyond the bitmaps extension");
   }
   size_t data_at = bitmaps_extension_data_offset(h, first);
   if (data_at == 0) return make_error(Errc::invalid, "no bitmaps extension in the header");
@@ -171,10 +175,12 @@ Result<CheckBitmapStore> plan_check_bitmap_store(BlockDevice& image, const qcow2
 Result<void> apply_check_bitmap_store(BlockDevice& image, const CheckBitmapStore& plan, Arena& scratch) {
   const qcow2::BitmapStorePlan& store = plan.store;
   if (!store.stores) return ok();
-  if (image.size() < store.file_size) return make_error(Errc::io, "the device is smaller than the bitmap store");
+  if (image.size() < store.file_size)
+    return make_error(Errc::io, "the device is smaller than the bitmap store");
   uint64_t longest = 0;
   for (size_t i = 0; i < store.write_count; i++)
-    if (store.writes[i].bytes == nullptr && store.writes[i].length > longest) longest = store.writes[i].length;
+    if (store.writes[i].bytes == nullptr && store.writes[i].length > longest)
+      longest = store.writes[i].length;
   for (size_t i = 0; i < plan.refcounts.span_count; i++)
     if (plan.refcounts.spans[i].length > longest) longest = plan.refcounts.spans[i].length;
   INSTAR_TRY_ASSIGN(buffer, scratch.allocate(static_cast<size_t>(longest == 0 ? 1 : longest)));
@@ -222,7 +228,8 @@ Result<BitmapsExtensionDrop> plan_bitmaps_extension_drop(BlockDevice& image, con
   INSTAR_TRY(serialise_header_with_bitmaps(h, first, h.incompatible_features, &kept, check, scratch));
   for (size_t i = 0; i < first.size; i++) {
     if (check[i] != first[i])
-      return make_error(Errc::unsupported, "a header qemu's rewrite would change beyond the bitmaps extension");
+      return make_error(Errc::unsupported,
+                        "a header qemu's rewrite would change beyond the bitmaps extension");
   }
   // ... so that the cluster it writes without the extension is known.
   INSTAR_TRY_ASSIGN(dropped, scratch.allocate(static_cast<size_t>(cluster_size)));

@@ -20,7 +20,7 @@ namespace instar {
 
 struct CheckBitmapStore {
   qcow2::BitmapStorePlan store;
-  qcow2::RepairPlan refcounts;  // its discards are not issued: qemu frees bitmap clusters without one
+  qcow2::RepairPlan refcounts;   // its discards are not issued: qemu frees bitmap clusters without one
   uint64_t directory_field = 0;  // where the bitmaps extension's directory_offset lies in the header
 };
 
@@ -32,7 +32,8 @@ struct CheckBitmapStore {
 // refcount write the repair planner cannot do in place (no refcount block for a
 // new cluster: qemu would allocate one).
 Result<CheckBitmapStore> plan_check_bitmap_store(BlockDevice& image, const qcow2::Header& h,
-                                                 const qcow2::Extensions& ext, const qcow2::ClusterCounts& refcounts,
+                                                 const qcow2::Extensions& ext,
+                                                 const qcow2::ClusterCounts& refcounts,
                                                  uint64_t snapshot_table_bytes, Arena& scratch);
 
 // Issues a planned store: the directory in place, data clusters, tables, the new directory, the
@@ -50,6 +51,7 @@ struct BitmapsExtensionDrop {
 
 // Refuses where qemu's rewrite with the extension kept would not give the first cluster as it is
 // (so the bytes without it cannot be predicted), for a v2 header, or a file shorter than a cluster.
-Result<BitmapsExtensionDrop> plan_bitmaps_extension_drop(BlockDevice& image, const qcow2::Header& h, Arena& scratch);
+Result<BitmapsExtensionDrop> plan_bitmaps_extension_drop(BlockDevice& image, const qcow2::Header& h,
+                                                         Arena& scratch);
 
 }  // namespace instar

@@ -11,7 +11,9 @@ constexpr uint64_t kEntryOffsetMask = 0x00fffffffffffe00ull;
 constexpr uint64_t kMaxCluster = uint64_t{1} << 40;  // bytes: no plan reaches past 1 TiB
 constexpr uint8_t kTypeDirtyTracking = 1;
 
-uint64_t entry_bytes(const StoredBitmap& b) { return (kQcow2BitmapEntryHeaderBytes + b.name.size + 7) & ~uint64_t{7}; }
+uint64_t entry_bytes(const StoredBitmap& b) {
+  return (kQcow2BitmapEntryHeaderBytes + b.name.size + 7) & ~uint64_t{7};
+}
 
 void put_be(uint8_t* out, uint64_t value, size_t width) {
   for (size_t i = 0; i < width; i++) out[i] = static_cast<uint8_t>(value >> (8 * (width - 1 - i)));
@@ -104,7 +106,8 @@ Result<BitmapStorePlan> plan_bitmap_store(const BitmapStoreLayout& l, Arena& scr
   uint64_t freed_count = l.directory_size == 0 ? 0 : clusters_for(l.directory_size, l.cluster_bits);
   for (size_t i = 0; i < l.bitmap_count; i++) {
     const StoredBitmap& b = l.bitmaps[i];
-    if (b.name.size == 0 || b.name.size > 1023) return make_error(Errc::unsupported, "a bitmap name qemu reads differently");
+    if (b.name.size == 0 || b.name.size > 1023)
+      return make_error(Errc::unsupported, "a bitmap name qemu reads differently");
     for (size_t c = 0; c < b.name.size; c++)
       if (b.name[c] == 0) return make_error(Errc::unsupported, "a bitmap name with a NUL");
     if ((b.flags & ~(kQcow2BitmapInUse | kQcow2BitmapAuto)) != 0)
@@ -112,7 +115,8 @@ Result<BitmapStorePlan> plan_bitmap_store(const BitmapStoreLayout& l, Arena& scr
     dir_size += entry_bytes(b);
     if ((b.flags & kQcow2BitmapInUse) != 0) continue;
     loaded++;
-    if (b.table_size == 0 || b.table_size != bitmap_table_size(l.disk_size, b.granularity_bits, l.cluster_bits))
+    if (b.table_size == 0 ||
+        b.table_size != bitmap_table_size(l.disk_size, b.granularity_bits, l.cluster_bits))
       return make_error(Errc::unsupported, "a bitmap table whose size qemu would compute differently");
     if (b.table_offset % cluster_size != 0) return make_error(Errc::invalid, "an unaligned bitmap table");
     freed_count += clusters_for(uint64_t{b.table_size} * 8, l.cluster_bits);
@@ -122,7 +126,8 @@ Result<BitmapStorePlan> plan_bitmap_store(const BitmapStoreLayout& l, Arena& scr
   }
   if (dir_size != l.directory_size || l.bitmap_count == 0)
     return make_error(Errc::unsupported, "a bitmap directory qemu would serialise to another size");
-  if (l.directory_offset % cluster_size != 0) return make_error(Errc::invalid, "an unaligned bitmap directory");
+  if (l.directory_offset % cluster_size != 0)
+    return make_error(Errc::invalid, "an unaligned bitmap directory");
   if (loaded == 0) return plan;  // qemu loads no bitmap in use: nothing is written
   plan.stores = true;
 
@@ -168,7 +173,8 @@ Result<BitmapStorePlan> plan_bitmap_store(const BitmapStoreLayout& l, Arena& scr
     for (uint32_t j = 0; j < b.table_size; j++) {
       uint64_t entry = 0;
       if (b.data[j] != 0) {
-        if (b.data[j] % cluster_size != 0) return make_error(Errc::invalid, "an unaligned bitmap data cluster");
+        if (b.data[j] % cluster_size != 0)
+          return make_error(Errc::invalid, "an unaligned bitmap data cluster");
         INSTAR_TRY_ASSIGN(cluster, allocate(l.refcounts, next, 1, limit));
         note_allocation(cluster, 1);
         entry = cluster << l.cluster_bits;
@@ -210,8 +216,10 @@ Result<BitmapStorePlan> plan_bitmap_store(const BitmapStoreLayout& l, Arena& scr
   }
   heap_sort(freed, f);
   for (size_t i = 0; i < f; i++) {
-    if (i > 0 && freed[i] == freed[i - 1]) return make_error(Errc::unsupported, "a bitmap cluster freed twice");
-    if (l.refcounts.at(freed[i]) != 1) return make_error(Errc::unsupported, "a bitmap cluster whose refcount is not 1");
+    if (i > 0 && freed[i] == freed[i - 1])
+      return make_error(Errc::unsupported, "a bitmap cluster freed twice");
+    if (l.refcounts.at(freed[i]) != 1)
+      return make_error(Errc::unsupported, "a bitmap cluster whose refcount is not 1");
     fixes[fix_count++] = RefcountFix{freed[i], 0};
   }
   // Allocations increase, and so do frees; no cluster is both (a freed one was in use throughout).

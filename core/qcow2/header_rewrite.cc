@@ -129,8 +129,7 @@ Result<void> serialise(const Header& h, ByteSpan first, uint64_t incompatible, B
             return make_error(Errc::unsupported, "a bitmaps extension is not rewritten by instar");
           break;  // qemu writes what it holds
         case kExtCryptoHeader:
-          return make_error(Errc::unsupported,
-                            "a crypto header is not rewritten by instar");
+          return make_error(Errc::unsupported, "a crypto header is not rewritten by instar");
         default:
           if (pass == 1) unknown[found] = ExtensionRef{magic, data};
           found++;
@@ -217,8 +216,8 @@ Result<void> serialise_header_as_qemu(const Header& h, ByteSpan first, uint64_t 
 
 Result<void> serialise_header_with_bitmaps(const Header& h, ByteSpan first, uint64_t incompatible,
                                            const BitmapsExtension* bitmaps, uint8_t* out, Arena& scratch) {
-  return serialise(h, first, incompatible, bitmaps != nullptr ? BitmapsMode::write : BitmapsMode::drop, bitmaps,
-                   out, scratch);
+  return serialise(h, first, incompatible, bitmaps != nullptr ? BitmapsMode::write : BitmapsMode::drop,
+                   bitmaps, out, scratch);
 }
 
 size_t bitmaps_extension_data_offset(const Header& h, ByteSpan first) {

@@ -22,14 +22,16 @@ struct Fixture {
   Arena arena{scratch.data(), scratch.size()};
   BitmapStoreLayout layout;
 
-  Fixture(std::vector<uint16_t> counts, uint64_t dir_offset, uint64_t file_size) : refcounts(std::move(counts)) {
+  Fixture(std::vector<uint16_t> counts, uint64_t dir_offset, uint64_t file_size)
+      : refcounts(std::move(counts)) {
     layout.cluster_bits = 16;
     layout.disk_size = 64 << 20;
     layout.file_size = file_size;
     layout.directory_offset = dir_offset;
     data.reserve(8);
   }
-  void add(size_t name_at, size_t name_size, uint32_t flags, uint8_t granularity, uint64_t table, uint64_t entry) {
+  void add(size_t name_at, size_t name_size, uint32_t flags, uint8_t granularity, uint64_t table,
+           uint64_t entry) {
     data.push_back({entry});
     StoredBitmap b;
     b.name = ByteSpan(names.data() + name_at, name_size);
@@ -100,8 +102,8 @@ TEST(BitmapStorePlan, AllocatesDataThenTableInDirectoryOrderAndKeepsABitmapInUse
   ASSERT_EQ(p.write_count, 6u);
   EXPECT_EQ(p.writes[1].offset, 0x90000u);  // b0's data, copied
   EXPECT_EQ(p.writes[1].from, 0xc0000u);
-  EXPECT_EQ(p.writes[2].offset, 0xa0000u);  // b0's table
-  EXPECT_EQ(p.writes[3].offset, 0xb0000u);  // b2's data
+  EXPECT_EQ(p.writes[2].offset, 0xa0000u);   // b0's table
+  EXPECT_EQ(p.writes[3].offset, 0xb0000u);   // b2's data
   EXPECT_EQ(p.writes[4].offset, 0x100000u);  // b2's table: 0xc..0xf are still in use
   EXPECT_EQ(p.new_directory_offset, 0x110000u);
   EXPECT_EQ(p.file_size, 0x150060u);
@@ -129,7 +131,7 @@ TEST(BitmapStorePlan, RefusesAClusterFreedWhoseRefcountIsNotOne) {
 TEST(BitmapStorePlan, RefusesATableSizeQemuWouldComputeDifferently) {
   Fixture f({1, 1, 1, 1, 1, 1, 1, 1, 1}, 0x80000, 0x80020);
   f.add(0, 2, kQcow2BitmapAuto, 9, 0x70000, 0);  // 2^17 bits of 512 bytes: 1 cluster, but 64M/512...
-  f.layout.disk_size = uint64_t{1} << 40;         // ... of a 1 TiB disk need 32 clusters
+  f.layout.disk_size = uint64_t{1} << 40;        // ... of a 1 TiB disk need 32 clusters
   EXPECT_TRUE(f.plan().is_error());
 }
 
