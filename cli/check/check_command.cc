@@ -301,6 +301,9 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
   CheckReport report;
   if (auto e = run_check_once(program, request, image->device.get(), report)) return fail(*e);
   for (const auto& w : report.warnings) std::fprintf(stderr, "%s: warning: %s\n", program.name.c_str(), w.c_str());
+  // qemu's hint after the warning for bitmaps a program without bitmap support touched: no newline.
+  if (report.bitmaps_leak_hint)
+    std::fputs("Some clusters may be leaked, run 'qemu-img check -r' on the image file to fix.", stderr);
   // Before anything is written: qemu opens all of this before its check runs.
   if (auto e = open_companions(program, filename, report, direct)) return fail(*e);
 
@@ -318,6 +321,33 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
     return 63;
   }
   bool json = opts->output && *opts->output == "json";
+  // -r on an image with persistent bitmaps: qemu stores them when it closes the image, after its
+  // check again; the repair run planned it, validated, to leave the file this large.
+  std::optional<uint64_t> bitmap_store_size;
+  auto store_bitmaps = [&](int status) {
+    if (!bitmap_store_size) return status;
+    constexpr uint64_t kMaxStoredFile = uint64_t{1} << 40;
+    uint64_t size = *bitmap_store_size;
+    if (size < writable->length || size > kMaxStoredFile) {
+      report_error(program, "the bitmap store asked for a bad file size; the bitmaps were not stored");
+      return 1;
+    }
+    int fd = ::dup(writable->device->fd());
+    if (fd < 0) {
+      report_error(program, std::string("storing the persistent bitmaps failed: ") + std::strerror(errno));
+      return 1;
+    }
+    FileBlockDevice device(fd, size, true);
+    Request store_request = request;
+    store_request.check.store_bitmaps = true;
+    store_request.check.file_size = size > writable->length ? writable->length : 0;
+    CheckReport stored;
+    if (auto e = run_check_once(program, store_request, &device, stored)) {
+      report_error(program, "storing the persistent bitmaps failed: " + *e);
+      return 1;
+    }
+    return status;
+  };
   if (repair) {
     // The repair run: the only one with a writable image. core plans every
     // write from its check and validates the plan before issuing any.
@@ -344,7 +374,10 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
       if (auto e = run_check_once(program, repair_request, &grown, repaired)) return fail(*e);
       if (repaired.repair_grow_to) return fail("instar: a rebuild asked to grow the file twice");
     }
-    writable.reset();
+    if (repaired.bitmap_store_size)
+      bitmap_store_size = *repaired.bitmap_store_size;
+    else
+      writable.reset();
     print_lines(program, repaired);
     if (repaired.repair_refused) {
       report_error(program, "Check failed: " + *repaired.repair_refused + "; the image was not changed");
@@ -382,7 +415,7 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
   }
   if (report.failed_errno) {
     report_error(program, std::string("Check failed: ") + std::strerror(*report.failed_errno));
-    return 1;
+    return store_bitmaps(1);
   }
   if (!opts->quiet) {
     std::string text = json ? render_check_json(report, filename) : render_check_human(report);
@@ -392,11 +425,12 @@ int check_command(const Program& program, const std::vector<std::string>& args) 
   if (report.check_errors != 0) {
     std::fflush(stdout);
     report_error(program, "Check failed");
-    return 1;
+    return store_bitmaps(1);
   }
-  if (report.corruptions != 0) return 2;
-  if (report.leaks != 0) return 3;
-  return 0;
+  std::fflush(stdout);
+  if (report.corruptions != 0) return store_bitmaps(2);
+  if (report.leaks != 0) return store_bitmaps(3);
+  return store_bitmaps(0);
 }
 
 }  // namespace instar::cli

@@ -72,6 +72,8 @@ Result<void> check_report_from_record(const DecodedRecord& record, CheckReport& 
   report.repair_refused = r.string_of(kCheckRepairRefused);
   report.repair_grow_to = r.u64_of(kCheckRepairGrowTo);
   report.repair_disabled = r.bool_of(kCheckRepairDisabled);
+  report.bitmap_store_size = r.u64_of(kCheckBitmapStore);
+  report.bitmaps_leak_hint = r.bool_of(kCheckBitmapsLeakHint);
   report.backing_name = r.string_of(kCheckBackingName);
   report.backing_format = r.string_of(kCheckBackingFormat);
   report.data_file = r.string_of(kCheckDataFileName);

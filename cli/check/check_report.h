@@ -30,6 +30,8 @@ struct CheckReport {
   std::optional<std::string> repair_refused;       // -r: why instar did not repair (nothing was written)
   bool repair_disabled = false;                    // -r all: the image qemu disabled fails its re-check
   std::optional<uint64_t> repair_grow_to;          // -r all: the size the rebuild needs (nothing was written)
+  bool bitmaps_leak_hint = false;                  // qemu's hint after the bitmaps warning (no newline)
+  std::optional<uint64_t> bitmap_store_size;       // -r: the bitmaps are stored last; the file's size then
   std::optional<std::string> backing_name, backing_format, data_file;
 };
 

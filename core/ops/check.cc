@@ -4,8 +4,9 @@
 
 #include "core/base/padded.h"
 #include "core/base/text.h"
-#include "core/ops/check_record.h"
 #include "core/image/foreign_open.h"
+#include "core/ops/check_bitmap_store.h"
+#include "core/ops/check_record.h"
 #include "core/ops/info.h"
 #include "core/ops/info_qcow2_metadata.h"
 #include "core/qcow2/header.h"
@@ -334,6 +335,45 @@ bool header_rewritten_as_is(BlockDevice& image, uint64_t file_length, const qcow
                                              scratch);
 }
 
+class DiscardLog final : public qcow2::CheckLog {
+ public:
+  void line(ByteSpan) override {}
+  void error_line(ByteSpan) override {}
+};
+
+// The host's last run of a repair on an image with persistent bitmaps (after the check again, as qemu
+// stores them when it closes the image): the repaired image is checked silently, must be consistent,
+// and the store planned over its refcounts must reach exactly as far as the repair run planned
+// (the device's size). Records only an error.
+Result<void> store_bitmaps(GrowingImage& image, uint64_t capacity, const CheckOpen& o, Arena& scratch) {
+  const qcow2::Header& h = o.header;
+  if (!o.ext.has_bitmaps || o.ext.bitmaps.nb_bitmaps == 0)
+    return make_error(Errc::invalid, "no bitmaps to store");
+  ByteSpan snapshot_table;
+  if (h.nb_snapshots != 0) {
+    INSTAR_TRY_ASSIGN(table, read_clipped(image, scratch, h.snapshots_offset, kQcow2MaxSnapshotTableBytes));
+    snapshot_table = table;
+  }
+  qcow2::CheckInput input;
+  input.header = &h;
+  input.ext = &o.ext;
+  input.has_data_file = o.has_data_file;
+  input.snapshot_table = snapshot_table;
+  DiscardLog log;
+  qcow2::CheckCounts counts;
+  qcow2::RepairResult counted;
+  int failed = snapshot_pointer_error(h, log);
+  if (failed == 0) failed = qcow2::check_refcounts(image, input, scratch, log, counts, &counted);
+  if (failed != 0 || counts.check_errors != 0 || counts.corruptions != 0 || counts.leaks != 0)
+    return make_error(Errc::invalid, "the repaired image is not consistent: its bitmaps are not stored");
+  INSTAR_TRY_ASSIGN(store,
+                    plan_check_bitmap_store(image, h, o.ext, counted.counted, snapshot_table.size, scratch));
+  if (!store.store.stores || store.store.file_size != capacity)
+    return make_error(Errc::invalid, "the bitmap store planned after the repair differs from the repair's");
+  image.grow(capacity);  // the file grows as qemu's store grows it, and no further
+  return apply_check_bitmap_store(image, store, scratch);
+}
+
 void put_counts(const qcow2::CheckCounts& c, RecordWriter& out) {
   out.put_u64(kCheckCheckErrors, c.check_errors);
   out.put_u64(kCheckCorruptions, c.corruptions);
@@ -358,6 +398,10 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   // without -r. So an encrypted image is never checked, nor repaired.
   if (h.crypt_method != 0)
     return make_error(Errc::unsupported, "Parameter 'encrypt.key-secret' is required for cipher");
+  if (request.check.store_bitmaps) {
+    out.put_string(kCheckFormat, "qcow2");
+    return store_bitmaps(image, capacity, o, scratch);
+  }
   out.put_string(kCheckFormat, "qcow2");
   if (o.backing_name.size > 0) {
     out.put_bytes(kCheckBackingName, o.backing_name);
@@ -372,6 +416,7 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
                          "considered inconsistent"
                        : "a program lacking bitmap support modified this file, so all bitmaps are now "
                          "considered inconsistent");
+    out.put_bool(kCheckBitmapsLeakHint, true);
   }
 
   uint8_t repair = request.check.repair & (kRepairLeaks | kRepairErrors);
@@ -389,13 +434,35 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
                    "instar yet");
     return ok();
   }
-  if (repair != 0 && (o.ext.has_bitmaps || o.ext.bitmaps_ignored)) {
-    // -r opens the image read-write: qemu then loads the persistent bitmaps and stores them back on
-    // close (new bitmap tables and directory, the file grows), or, when a program without bitmap
-    // support cleared the autoclear bit, drops the bitmaps extension by rewriting the header (its
-    // clusters then show up as leaks and are freed). Measured with 7.2; neither is done by instar.
-    out.put_string(kCheckRepairRefused,
-                   "repairing an image with persistent bitmaps is not supported by instar yet");
+  // -r opens the image read-write: qemu loads the persistent bitmaps and stores them back on close
+  // (check_bitmap_store.h), or, where a program without bitmap support cleared the autoclear bit,
+  // drops the bitmaps extension by rewriting the header (its clusters then show up as leaks).
+  const bool bitmaps = o.ext.has_bitmaps && o.ext.bitmaps.nb_bitmaps != 0;
+  if (repair != 0 && (bitmaps || o.ext.bitmaps_ignored) && h.nb_snapshots != 0) {
+    // Measured (7.2 and 10.0): qemu's read-write open rewrites the header for the bitmaps before the
+    // check has read the snapshot table, so it writes no snapshots; the check then frees their clusters.
+    out.put_string(
+        kCheckRepairRefused,
+        "repairing an image with persistent bitmaps and snapshots (qemu's open drops the snapshots) "
+        "is not supported by instar");
+    return ok();
+  }
+  BitmapsExtensionDrop drop;
+  if (repair != 0 && o.ext.bitmaps_ignored) {
+    auto planned = dirty ? Result<BitmapsExtensionDrop>(make_error(Errc::unsupported, "the dirty bit"))
+                         : plan_bitmaps_extension_drop(image, h, scratch);
+    if (planned.is_error()) {
+      out.put_string(
+          kCheckRepairRefused,
+          "dropping the bitmaps extension of this header as qemu does is not supported by instar yet");
+      return ok();
+    }
+    drop = planned.value();
+  }
+  if (repair != 0 && bitmaps && dirty) {
+    out.put_string(
+        kCheckRepairRefused,
+        "clearing the dirty bit of an image with persistent bitmaps is not supported by instar yet");
     return ok();
   }
   if ((repair & kRepairErrors) != 0 && h.nb_snapshots > qcow2::kMaxSnapshots) {
@@ -490,6 +557,41 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
     counts.corruptions_fixed += scan.corruptions();
   else
     counts.corruptions += scan.corruptions();
+  // qemu stores the bitmaps when it closes the image, after its check again: planned and validated
+  // now, over the refcounts the repair leaves, and issued by the host's last run.
+  CheckBitmapStore store;
+  if (bitmaps && repair != 0) {
+    const char* why = nullptr;
+    if (failed != 0)
+      why = "storing persistent bitmaps after a check that failed is not supported by instar yet";
+    else if (repair_result.has_rebuild || repair_result.mark_corrupt || repair_result.zeroed_count != 0)
+      why =
+          "storing persistent bitmaps after a rebuild or a rewritten L2 entry is not supported by instar yet";
+    else if (counts.check_errors != 0 || counts.corruptions != 0 || counts.leaks != 0)
+      why =
+          "storing persistent bitmaps over refcounts the repair leaves wrong is not supported by instar yet";
+    else if ((h.incompatible_features & qcow2::kIncompatCorrupt) != 0)
+      why = "storing persistent bitmaps in an image marked corrupt is not supported by instar yet";
+    if (why == nullptr) {
+      auto planned =
+          plan_check_bitmap_store(image, h, o.ext, repair_result.counted, snapshot_table.size, scratch);
+      if (planned.is_error()) {
+        static char text[256];
+        TextBuilder line(text, sizeof text);
+        line.append(
+            "storing these persistent bitmaps as qemu does on close is not supported by instar yet (");
+        append_error_text(line, planned.error());
+        line.append(")");
+        why = text;
+      } else {
+        store = planned.value();
+      }
+    }
+    if (why != nullptr) {
+      out.put_string(kCheckRepairRefused, why);
+      return ok();
+    }
+  }
   // The feature bits a repair leaves once it is written: a repair that leaves no error and no
   // corruption clears the corrupt bit (qcow2_mark_consistent); qemu clears the dirty bit when it closes
   // the image it opened read-write (qcow2_inactivate), whatever the check found, unless a corruption
@@ -538,6 +640,21 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
         return ok();
       }
     }
+  }
+  if (drop.header != nullptr && (repair_result.has_rebuild || repair_result.mark_corrupt)) {
+    out.put_string(
+        kCheckRepairRefused,
+        "a rebuild or a corrupt bit on a header whose bitmaps extension qemu drops is not supported by "
+        "instar yet");
+    return ok();
+  }
+  // qemu's open dropped the bitmaps extension a program without bitmap support left (its rewrite of
+  // the header, predicted and validated before the check), before its check, whatever that finds.
+  if (drop.header != nullptr && drop.end > drop.begin &&
+      image.write(drop.begin, drop.header + drop.begin, static_cast<size_t>(drop.end - drop.begin))
+          .is_error()) {
+    counts.check_errors++;
+    if (failed == 0) failed = qcow2::kCheckEio;
   }
   // -r all rewrote unaligned preallocated zero clusters' L2 entries while it counted (qemu writes each at
   // once, whatever follows); validated against qemu's overlap check and the file.
@@ -600,6 +717,7 @@ Result<void> check_qcow2(GrowingImage& image, uint64_t capacity, const Request& 
   }
   put_counts(counts, out);
   if (failed != 0) out.put_u64(kCheckFailedErrno, static_cast<uint64_t>(failed));
+  if (failed == 0 && store.store.stores) out.put_u64(kCheckBitmapStore, store.store.file_size);
   if (failed == 0 && repair_result.image_disabled) out.put_bool(kCheckRepairDisabled, true);
   return ok();
 }
@@ -630,7 +748,8 @@ void run_check(const Request& request, const Devices& devices, Arena& scratch, R
     case ImageFormat::qcow2: {
       BlockDevice& device = *devices.image;
       const uint64_t file_size = request.check.file_size;
-      if (file_size != 0 && ((request.check.repair & kRepairErrors) == 0 || file_size >= device.size())) {
+      const bool may_grow = (request.check.repair & kRepairErrors) != 0 || request.check.store_bitmaps;
+      if (file_size != 0 && (!may_grow || file_size >= device.size())) {
         write_error(out, make_error(Errc::invalid, "a repair device larger than its file is for a rebuild only"));
         return;
       }

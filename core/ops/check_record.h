@@ -31,6 +31,11 @@ enum CheckTag : uint16_t {
                               // (the host gives the repair a device exactly this large and runs it again)
   kCheckRepairDisabled = 625,  // -r all: the repair marked the image corrupt, which disables it in qemu:
                                // its check after the repair fails ("Check failed: No medium found")
+  kCheckBitmapStore = 626,  // -r: qemu stores the persistent bitmaps on close; the file's size once stored
+                            // (the host runs the store after the check again, on a device this large)
+  kCheckBitmapsLeakHint = 627,  // a program without bitmap support touched the bitmaps: qemu's hint after its
+                                // warning, "Some clusters may be leaked, run 'qemu-img check -r' on the image
+                                // file to fix." (no newline)
 };
 
 }  // namespace instar

@@ -59,6 +59,9 @@ struct CheckParams {
   // -r all, a rebuild that grows the file: the file's length; the image device is made exactly as
   // large as the rebuild's planned size (kCheckRepairGrowTo). 0: the device's size is the file's.
   uint64_t file_size = 0;
+  // -r on an image with persistent bitmaps: the last run, after the check again, stores them as
+  // qemu does when it closes the image (kCheckBitmapStore); file_size as for a rebuild.
+  bool store_bitmaps = false;
 };
 
 // `dd`: the operands (bs=, count=, skip=); the output is attached with DeviceRole::output.

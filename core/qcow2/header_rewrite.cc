@@ -77,8 +77,12 @@ struct ExtensionRef {
 
 }  // namespace
 
-Result<void> serialise_header_as_qemu(const Header& h, ByteSpan first, uint64_t incompatible, uint8_t* out,
-                                      Arena& scratch) {
+namespace {
+
+enum class BitmapsMode { refuse, drop, write };
+
+Result<void> serialise(const Header& h, ByteSpan first, uint64_t incompatible, BitmapsMode bitmaps_mode,
+                       const BitmapsExtension* bitmaps, uint8_t* out, Arena& scratch) {
   const uint64_t cluster_size = h.cluster_size();
   if (h.version != 3) return make_error(Errc::unsupported, "only a version 3 header is rewritten");
   if (first.size != cluster_size || h.header_length > cluster_size || h.extensions_end() > cluster_size)
@@ -120,10 +124,12 @@ Result<void> serialise_header_as_qemu(const Header& h, ByteSpan first, uint64_t 
           break;
         case kExtFeatureTable:
           break;  // qemu writes its own
-        case kExtCryptoHeader:
         case kExtBitmaps:
-          return make_error(Errc::unsupported,
-                            "a crypto header or bitmaps extension is not rewritten by instar");
+          if (bitmaps_mode == BitmapsMode::refuse)
+            return make_error(Errc::unsupported, "a bitmaps extension is not rewritten by instar");
+          break;  // qemu writes what it holds
+        case kExtCryptoHeader:
+          return make_error(Errc::unsupported, "a crypto header is not rewritten by instar");
         default:
           if (pass == 1) unknown[found] = ExtensionRef{magic, data};
           found++;
@@ -171,6 +177,16 @@ Result<void> serialise_header_as_qemu(const Header& h, ByteSpan first, uint64_t 
         }
         fits = fits && w.extension(kExtFeatureTable, ByteSpan(table, sizeof table));
       }
+      if (bitmaps_mode == BitmapsMode::write) {
+        if (unknown_count != 0)
+          return make_error(Errc::unsupported, "a bitmaps extension beside an unknown one is not rewritten");
+        uint8_t data[24] = {};
+        Writer b(data, sizeof data);
+        b.be(0, bitmaps->nb_bitmaps, 4);
+        b.be(8, bitmaps->directory_size, 8);
+        b.be(16, bitmaps->directory_offset, 8);
+        fits = fits && w.extension(kExtBitmaps, ByteSpan(data, sizeof data));
+      }
       for (size_t i = unknown_count; fits && i > 0; i--)
         fits = w.extension(unknown[i - 1].magic, unknown[i - 1].data);
       fits = fits && w.extension(kExtEnd, ByteSpan());
@@ -189,6 +205,34 @@ Result<void> serialise_header_as_qemu(const Header& h, ByteSpan first, uint64_t 
     }
   }
   return ok();
+}
+
+}  // namespace
+
+Result<void> serialise_header_as_qemu(const Header& h, ByteSpan first, uint64_t incompatible, uint8_t* out,
+                                      Arena& scratch) {
+  return serialise(h, first, incompatible, BitmapsMode::refuse, nullptr, out, scratch);
+}
+
+Result<void> serialise_header_with_bitmaps(const Header& h, ByteSpan first, uint64_t incompatible,
+                                           const BitmapsExtension* bitmaps, uint8_t* out, Arena& scratch) {
+  return serialise(h, first, incompatible, bitmaps != nullptr ? BitmapsMode::write : BitmapsMode::drop,
+                   bitmaps, out, scratch);
+}
+
+size_t bitmaps_extension_data_offset(const Header& h, ByteSpan first) {
+  size_t at = h.header_length;
+  size_t area_end = static_cast<size_t>(h.extensions_end());
+  if (area_end > first.size) area_end = first.size;
+  while (at < area_end && area_end - at >= kExtHeaderSize) {
+    uint32_t magic = static_cast<uint32_t>(load_be(first, at, 4));
+    uint32_t length = static_cast<uint32_t>(load_be(first, at + 4, 4));
+    at += kExtHeaderSize;
+    if (magic == kExtEnd || length > area_end - at) return 0;
+    if (magic == kExtBitmaps) return length >= 24 ? at : 0;
+    at = (at + length + 7) & ~size_t{7};
+  }
+  return 0;
 }
 
 bool header_rewrite_only_features(const Header& h, ByteSpan first, Arena& scratch) {

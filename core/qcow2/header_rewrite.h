@@ -27,6 +27,16 @@ inline constexpr size_t kIncompatibleFeaturesOffset = 72;
 Result<void> serialise_header_as_qemu(const Header& h, ByteSpan first, uint64_t incompatible, uint8_t* out,
                                       Arena& scratch);
 
+// The same with a bitmaps extension: `bitmaps` is what qemu holds (written
+// after its feature table, measured with 7.2 and 10.0), nullptr when it
+// dropped the extension. An unknown extension beside it is refused (where
+// qemu puts the two relative to each other is unmeasured).
+Result<void> serialise_header_with_bitmaps(const Header& h, ByteSpan first, uint64_t incompatible,
+                                           const BitmapsExtension* bitmaps, uint8_t* out, Arena& scratch);
+
+// Where the bitmaps extension's data lies in `first` (its header's end), 0 when there is none.
+size_t bitmaps_extension_data_offset(const Header& h, ByteSpan first);
+
 // True when qemu's rewrite of the header of `first` would leave every byte of
 // the cluster as it is except the incompatible_features field; false when it
 // would change more (a header qemu serialises differently: an older

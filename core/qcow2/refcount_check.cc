@@ -50,6 +50,7 @@ int Checker::run() {
   uint64_t mismatches = 0;
   if (int e = check_oflag_copied(CopiedPass::report, mismatches)) return e;
   res_.image_end_offset = (highest_cluster + 1) * cluster_size_;
+  if (repair_ != nullptr) repair_->counted = counts();
   return 0;
 }
 

@@ -105,6 +105,9 @@ struct RepairResult {
   bool has_snapshot_move = false;
   uint64_t snapshot_table_offset = 0;
   RepairPlan snapshot_refcounts;
+  // The references counted, by cluster, once the check completed: the refcounts a repair that
+  // leaves nothing to fix stores (qemu's allocator then sees them; the bitmap store plans on them).
+  ClusterCounts counted;
 };
 
 // check_refcounts() returns this when `RepairResult::refused` is set.
