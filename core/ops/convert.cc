@@ -16,7 +16,10 @@ namespace {
 
 constexpr uint64_t kSector = 512;
 constexpr uint64_t kBufferBytes = 2u << 20;  // qemu-img's IO_BUF_SIZE
-constexpr uint64_t kBatchBytes = 4 * kBufferBytes;  // what one read covers: consecutive data chunks
+// What one read covers where the device prefers large requests: consecutive data chunks. With writes
+// behind, two of these are in use; 4 MiB (not 8) keeps them in the cache between read, scan and write
+// (512 MiB of random data in kvm: 123-125 ms against 141-145 ms with 8 MiB, medians of 15 runs).
+constexpr uint64_t kBatchBytes = 2 * kBufferBytes;
 
 bool zero_sector(const uint8_t* p) { return all_zero(ByteSpan(p, kSector)); }
 
