@@ -103,25 +103,27 @@ void Checker::signal_corruption(const Line& message) {
   log().line(l.span());
 }
 
+bool Checker::fixed_refcount(uint64_t cluster, uint64_t& refcount) const {
+  if (!fixes_applied_) return false;
+  size_t low = 0, high = fix_count_;
+  while (low < high) {
+    size_t mid = low + (high - low) / 2;
+    if (fixes_[mid].cluster < cluster)
+      low = mid + 1;
+    else
+      high = mid;
+  }
+  if (low >= fix_count_ || fixes_[low].cluster != cluster) return false;
+  refcount = fixes_[low].refcount;
+  return true;
+}
+
 bool Checker::stored_refcount(uint64_t cluster, uint64_t& refcount) {
   if (rebuild_finished_) {
     refcount = rebuilt_->count_at(cluster);
     return true;
   }
-  if (fixes_applied_) {
-    size_t low = 0, high = fix_count_;
-    while (low < high) {
-      size_t mid = low + (high - low) / 2;
-      if (fixes_[mid].cluster < cluster)
-        low = mid + 1;
-      else
-        high = mid;
-    }
-    if (low < fix_count_ && fixes_[low].cluster == cluster) {
-      refcount = fixes_[low].refcount;
-      return true;
-    }
-  }
+  if (fixed_refcount(cluster, refcount)) return true;
   uint64_t block = 0, index = 0;
   switch (stored_.get(cluster, refcount, block, index)) {
     case StoredRefcounts::Lookup::ok:

@@ -115,6 +115,8 @@ class Checker {
   uint64_t computed(uint64_t k) const { return wide_ ? refs32_[k] : refs16_[k]; }
   // false with the refcount unknown: the lookup failed (reported as qemu reports it).
   bool stored_refcount(uint64_t cluster, uint64_t& refcount);
+  // The refcount the planned repair gives `cluster`, once the fixes are applied: false when it has none.
+  bool fixed_refcount(uint64_t cluster, uint64_t& refcount) const;
   // An OFLAG_COPIED mismatch: repaired, qemu counts the corruption and takes it back at once.
   void count_copied_mismatch() {
     if (repair_copied_)

@@ -22,20 +22,7 @@ class RepairedRefcounts final : public RefcountProbe {
 
 // The refcount after the planned refcount repair, without logging: false when it cannot be read.
 bool Checker::repaired_refcount(uint64_t cluster, uint64_t& refcount) {
-  if (fixes_applied_) {
-    size_t low = 0, high = fix_count_;
-    while (low < high) {
-      size_t mid = low + (high - low) / 2;
-      if (fixes_[mid].cluster < cluster)
-        low = mid + 1;
-      else
-        high = mid;
-    }
-    if (low < fix_count_ && fixes_[low].cluster == cluster) {
-      refcount = fixes_[low].refcount;
-      return true;
-    }
-  }
+  if (fixed_refcount(cluster, refcount)) return true;
   uint64_t block = 0, index = 0;
   return stored_.get(cluster, refcount, block, index) == StoredRefcounts::Lookup::ok;
 }
