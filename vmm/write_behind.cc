@@ -39,15 +39,10 @@ bool confine_io_thread(const std::vector<DeviceSlot>& devices) {
 WriteBehind::WriteBehind(const GuestMemory& memory, const std::vector<DeviceSlot>& devices, bool thread,
                          bool seccomp)
     : slot_(slot_in(memory)), memory_(memory), devices_(devices) {
-  if (slot_ == nullptr) return;
-  if (!thread) {
-    started_ = true;
-    return;
-  }
+  if (slot_ == nullptr || !thread) return;
   // Not waited for: a thread that cannot confine itself serves nothing, and the posted writes are then
   // served by whoever waits for them (wait_idle), so the slot works either way.
   thread_ = std::thread([this, seccomp] { run(seccomp); });
-  started_ = true;
 }
 
 WriteBehind::~WriteBehind() { stop(); }

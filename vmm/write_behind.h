@@ -28,7 +28,7 @@ class WriteBehind {
   ~WriteBehind();  // stops and joins the thread
 
   // Whether the slot can be offered to the guest (its page is guest memory).
-  bool started() const { return started_; }
+  bool started() const { return slot_ != nullptr; }
   // Called at every exit: hands a posted write to the I/O thread.
   void kick();
   // Serves the posted write if nobody has taken it, then waits until nothing is in flight.
@@ -58,7 +58,6 @@ class WriteBehind {
   std::atomic<bool> failed_{false};
   mutable std::mutex failure_mutex_;
   std::string failure_;
-  bool started_ = false;
   std::thread thread_;
 };
 
